@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Growable byte buffers for non-blocking socket I/O. */
+#include "common/cb-buf.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int buf_reserve(struct cb_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    /* Compact first: consumed bytes at the front are dead weight. */
+    if (b->off > 0 && (b->off == b->len || b->off >= b->cap / 2)) {
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
+
+    need = b->len + extra;
+    if (need < b->len) {
+        return -ENOMEM;
+    }
+    if (need <= b->cap) {
+        return 0;
+    }
+
+    cap = b->cap ? b->cap : 4096;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) {
+            return -ENOMEM;
+        }
+        cap *= 2;
+    }
+
+    p = realloc(b->data, cap);
+    if (!p) {
+        return -ENOMEM;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int cb_buf_append(struct cb_buf *b, const void *p, size_t n)
+{
+    int r;
+
+    if (n == 0) {
+        return 0;
+    }
+    r = buf_reserve(b, n);
+    if (r < 0) {
+        return r;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+void cb_buf_consume(struct cb_buf *b, size_t n)
+{
+    if (n > b->len - b->off) {
+        n = b->len - b->off;
+    }
+    b->off += n;
+    if (b->off == b->len) {
+        b->off = b->len = 0;
+    }
+}
+
+void cb_buf_free(struct cb_buf *b)
+{
+    free(b->data);
+    *b = (struct cb_buf){ 0 };
+}
+
+ssize_t cb_buf_read_fd(struct cb_buf *b, int fd, size_t max_pending)
+{
+    size_t room;
+    ssize_t n;
+    int r;
+
+    room = 64 * 1024;
+    if (max_pending > 0 && cb_buf_pending(b) + room > max_pending) {
+        room = max_pending > cb_buf_pending(b) ? max_pending - cb_buf_pending(b) : 0;
+    }
+    if (room == 0) {
+        return -ENOBUFS;
+    }
+
+    r = buf_reserve(b, room);
+    if (r < 0) {
+        return r;
+    }
+
+    n = read(fd, b->data + b->len, room);
+    if (n < 0) {
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+    b->len += (size_t)n;
+    return n;
+}
+
+ssize_t cb_buf_write_fd(struct cb_buf *b, int fd)
+{
+    ssize_t n;
+
+    if (cb_buf_pending(b) == 0) {
+        return 0;
+    }
+    n = write(fd, cb_buf_head(b), cb_buf_pending(b));
+    if (n < 0) {
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+    cb_buf_consume(b, (size_t)n);
+    return n;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration of DESIGN.md: /etc/cpan-bridge/cpan-bridge.conf (INI) with drop-ins from
+ * cpan-bridge.conf.d/*.conf read in order. Every key has a default that works with no file.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/cb-json.h"
+
+#define CB_CONFIG_DEFAULT_PATH  "/etc/cpan-bridge/cpan-bridge.conf"
+#define CB_RUNTIME_DIR_DEFAULT  "/run/cpan-bridge"
+#define CB_CLIENTS_GROUP        "cpanbridge-clients"
+#define CB_SERVICE_USER         "cpanbridge"
+
+struct cb_config {
+    char *path; /* the file read, or NULL when none existed */
+
+    /* [access] */
+    char **allowed_users;  /* NULL-terminated; names or numeric uids */
+    char **allowed_groups;
+    char **administrators;
+
+    /* [limits] */
+    struct cb_limits limits;
+    uint64_t frame_stall_ms;         /* a frame started and not finished within this is refused */
+    unsigned max_connections_per_uid;
+    unsigned max_inflight_per_uid;
+
+    /* [router] */
+    char *runtime_dir;
+    char *socket_path;
+    char *activator;                 /* "systemd" or "launcher" */
+    char *launcher_socket;           /* the launcher's control socket, for activator=launcher */
+    uid_t instance_uid_min, instance_uid_max;
+    uint64_t connect_timeout_ms;     /* waiting for an instance to accept */
+
+    /* [sessions] */
+    uint64_t grace_seconds;          /* sessions kept after the router's connection drops */
+    uint64_t idle_exit_seconds;      /* an instance with no state exits after this; 0 never */
+
+    /* [workers] */
+    unsigned workers_min, workers_max;
+
+    /* [logging] */
+    unsigned request_log_sample;     /* 0 off; 1 every request; N one in N */
+
+    /* [test] */
+    uint64_t test_max_sleep_ms;
+};
+
+/*
+ * Loads the configuration: `path` if given, else $CPAN_BRIDGE_CONFIG, else the default path.
+ * A missing default file is not an error; a missing named file is. Unknown keys are logged
+ * and ignored (an older daemon reading a newer file keeps running); bad values are errors.
+ * On failure returns -errno and sets *reterr to a malloc'ed "file:line: reason" text.
+ */
+int cb_config_load(const char *path, struct cb_config **ret, char **reterr);
+
+/* The defaults alone. */
+struct cb_config *cb_config_new_default(void);
+
+struct cb_config *cb_config_free(struct cb_config *c);
+
+/* Whether a uid with these groups is allowed by [access] (root always is). */
+bool cb_config_caller_allowed(const struct cb_config *c, uid_t uid, const gid_t *groups, size_t n);
+bool cb_config_caller_is_admin(const struct cb_config *c, uid_t uid);
+
+/* Helpers shared with the launcher and tests. */
+char **cb_strv_split(const char *s, const char *separators);
+void cb_strv_free(char **v);
+size_t cb_strv_length(char *const *v);
