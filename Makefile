@@ -58,6 +58,10 @@ CLEAN_EXTRA :=
 .PHONY: all check check-unit check-integration install clean deps format format-check bench
 all:
 
+ifneq ($(V),1)
+Q := @
+endif
+
 include common/build.mk
 include services/router/build.mk
 include services/core/build.mk
@@ -69,7 +73,8 @@ all: $(PROGRAMS) $(B)/catalogue.json
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -86,7 +91,7 @@ install: all
 	install -m 0755 $(B)/cpan-bridge-dev $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(B)/catalogue.json $(DESTDIR)$(DATADIR)/catalogue.json
 	install -d $(DESTDIR)$(UNITDIR)
-	install -m 0644 units/*.socket units/*.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 units/*.socket units/*.service units/*.target $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf.d
 	install -m 0644 rpm/cpan-bridge.conf $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf
 

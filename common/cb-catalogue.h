@@ -53,12 +53,12 @@ struct cb_param {
     const char *name;
     enum cb_param_type type;
     bool required;
-    const char *default_json;     /* the default as JSON text, or NULL for none */
-    const char *const *aliases;   /* NULL-terminated, or NULL */
+    const char *default_json;       /* the default as JSON text, or NULL for none */
+    const char *const *aliases;     /* NULL-terminated, or NULL */
     const char *const *enum_values; /* canonical spellings for CB_TYPE_ENUM, NULL-terminated */
-    bool has_range;               /* int and num: min and max apply */
+    bool has_range;                 /* int and num: min and max apply */
     int64_t min, max;
-    const char *handle_kind;      /* CB_TYPE_HANDLE: the kind it names */
+    const char *handle_kind; /* CB_TYPE_HANDLE: the kind it names */
 };
 
 struct cb_function {
@@ -66,15 +66,15 @@ struct cb_function {
     const char *const *aliases;
     const struct cb_param *params;
     size_t n_params;
-    bool open_params;           /* any names, values as free text (test.ping, test.echo) */
+    bool open_params; /* any names, values as free text (test.ping, test.echo) */
     bool idempotent;
     enum cb_mode_class mode;
-    const char *creates;        /* handle kind made, or NULL */
-    const char *const *uses;    /* handle kinds used, NULL-terminated, or NULL */
-    const char *ends;           /* handle kind ended, or NULL */
+    const char *creates;         /* handle kind made, or NULL */
+    const char *const *uses;     /* handle kinds used, NULL-terminated, or NULL */
+    const char *ends;            /* handle kind ended, or NULL */
     uint32_t default_timeout_ms; /* 0: none beyond the client's own */
-    const char *answered_by;    /* "router" when the router answers it, else NULL */
-    const char *alias_of;       /* "system.stats" for test.stats: the router answers that one */
+    const char *answered_by;     /* "router" when the router answers it, else NULL */
+    const char *alias_of;        /* "system.stats" for test.stats: the router answers that one */
 };
 
 struct cb_module {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The configuration of DESIGN.md: /etc/cpan-bridge/cpan-bridge.conf (INI) with drop-ins from
- * cpan-bridge.conf.d/*.conf read in order. Every key has a default that works with no file.
+ * cpan-bridge.conf.d/NAME.conf read in order. Every key has a default that works with no file.
  */
 #pragma once
 
@@ -11,42 +11,42 @@
 
 #include "common/cb-json.h"
 
-#define CB_CONFIG_DEFAULT_PATH  "/etc/cpan-bridge/cpan-bridge.conf"
-#define CB_RUNTIME_DIR_DEFAULT  "/run/cpan-bridge"
-#define CB_CLIENTS_GROUP        "cpanbridge-clients"
-#define CB_SERVICE_USER         "cpanbridge"
+#define CB_CONFIG_DEFAULT_PATH "/etc/cpan-bridge/cpan-bridge.conf"
+#define CB_RUNTIME_DIR_DEFAULT "/run/cpan-bridge"
+#define CB_CLIENTS_GROUP       "cpanbridge-clients"
+#define CB_SERVICE_USER        "cpanbridge"
 
 struct cb_config {
     char *path; /* the file read, or NULL when none existed */
 
     /* [access] */
-    char **allowed_users;  /* NULL-terminated; names or numeric uids */
+    char **allowed_users; /* NULL-terminated; names or numeric uids */
     char **allowed_groups;
     char **administrators;
 
     /* [limits] */
     struct cb_limits limits;
-    uint64_t frame_stall_ms;         /* a frame started and not finished within this is refused */
+    uint64_t frame_stall_ms; /* a frame started and not finished within this is refused */
     unsigned max_connections_per_uid;
     unsigned max_inflight_per_uid;
 
     /* [router] */
     char *runtime_dir;
     char *socket_path;
-    char *activator;                 /* "systemd" or "launcher" */
-    char *launcher_socket;           /* the launcher's control socket, for activator=launcher */
+    char *activator;       /* "systemd" or "launcher" */
+    char *launcher_socket; /* the launcher's control socket, for activator=launcher */
     uid_t instance_uid_min, instance_uid_max;
-    uint64_t connect_timeout_ms;     /* waiting for an instance to accept */
+    uint64_t connect_timeout_ms; /* waiting for an instance to accept */
 
     /* [sessions] */
-    uint64_t grace_seconds;          /* sessions kept after the router's connection drops */
-    uint64_t idle_exit_seconds;      /* an instance with no state exits after this; 0 never */
+    uint64_t grace_seconds;     /* sessions kept after the router's connection drops */
+    uint64_t idle_exit_seconds; /* an instance with no state exits after this; 0 never */
 
     /* [workers] */
     unsigned workers_min, workers_max;
 
     /* [logging] */
-    unsigned request_log_sample;     /* 0 off; 1 every request; N one in N */
+    unsigned request_log_sample; /* 0 off; 1 every request; N one in N */
 
     /* [test] */
     uint64_t test_max_sleep_ms;

@@ -20,21 +20,21 @@ enum cb_origin {
 };
 
 struct cb_request {
-    json_t *root;          /* owned: the whole parsed object */
-    json_t *id;            /* borrowed from root; NULL when absent or invalid */
-    const char *module;    /* borrowed strings from root */
+    json_t *root;       /* owned: the whole parsed object */
+    json_t *id;         /* borrowed from root; NULL when absent or invalid */
+    const char *module; /* borrowed strings from root */
     const char *function;
-    json_t *params;        /* borrowed; an empty object when absent */
-    const char *session;   /* NULL when absent */
-    json_t *session_env;   /* borrowed or NULL */
-    int64_t timeout_ms;    /* -1 when absent */
+    json_t *params;      /* borrowed; an empty object when absent */
+    const char *session; /* NULL when absent */
+    json_t *session_env; /* borrowed or NULL */
+    int64_t timeout_ms;  /* -1 when absent */
     const char *request_id;
     const char *client_version;
 
     /* Only from the router (refused from clients): */
-    json_t *peer;          /* {uid, gid, pid} */
+    json_t *peer; /* {uid, gid, pid} */
     json_t *env;
-    const char *control;   /* "_control": "session_end", ... */
+    const char *control; /* "_control": "session_end", ... */
 };
 
 /*

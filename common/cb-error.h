@@ -38,7 +38,10 @@ struct cb_error {
     bool set;
 };
 
-#define CB_ERROR_INIT { .code = CB_E_INTERNAL, .retry_after_ms = -1 }
+#define CB_ERROR_INIT                               \
+    {                                               \
+        .code = CB_E_INTERNAL, .retry_after_ms = -1 \
+    }
 
 /* "E_PROTOCOL" and back; from_string returns _CB_E_INVALID for any other word. */
 const char *cb_error_code_to_string(enum cb_error_code code);

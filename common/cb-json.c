@@ -79,18 +79,19 @@ static int walk_limits(const json_t *v, size_t depth, struct limit_walk *w)
     switch (json_typeof(v)) {
     case JSON_STRING:
         if (json_string_length(v) > w->limits->max_string) {
-            return cb_error_set(w->err, CB_E_TOO_LARGE,
-                                "string at '%s' is %zu bytes, over the limit of %zu (max_string_length)",
-                                w->path[0] ? w->path : "$", json_string_length(v),
-                                w->limits->max_string);
+            return cb_error_set(
+                    w->err, CB_E_TOO_LARGE,
+                    "string at '%s' is %zu bytes, over the limit of %zu (max_string_length)",
+                    w->path[0] ? w->path : "$", json_string_length(v), w->limits->max_string);
         }
         return 0;
     case JSON_ARRAY:
     case JSON_OBJECT:
         if (depth + 1 > w->limits->max_depth) {
-            return cb_error_set(w->err, CB_E_TOO_LARGE,
-                                "value at '%s' is nested deeper than the limit of %zu (max_object_depth)",
-                                w->path[0] ? w->path : "$", w->limits->max_depth);
+            return cb_error_set(
+                    w->err, CB_E_TOO_LARGE,
+                    "value at '%s' is nested deeper than the limit of %zu (max_object_depth)",
+                    w->path[0] ? w->path : "$", w->limits->max_depth);
         }
         break;
     default:
@@ -99,12 +100,13 @@ static int walk_limits(const json_t *v, size_t depth, struct limit_walk *w)
 
     if (json_is_array(v)) {
         if (json_array_size(v) > w->limits->max_array) {
-            return cb_error_set(w->err, CB_E_TOO_LARGE,
-                                "array at '%s' has %zu items, over the limit of %zu (max_array_length)",
-                                w->path[0] ? w->path : "$", json_array_size(v),
-                                w->limits->max_array);
+            return cb_error_set(
+                    w->err, CB_E_TOO_LARGE,
+                    "array at '%s' has %zu items, over the limit of %zu (max_array_length)",
+                    w->path[0] ? w->path : "$", json_array_size(v), w->limits->max_array);
         }
-        json_array_foreach (v, i, child) {
+        json_array_foreach(v, i, child)
+        {
             path_push(w->path, sizeof w->path, &saved, NULL, i);
             r = walk_limits(child, depth + 1, w);
             w->path[saved] = '\0';
@@ -115,7 +117,8 @@ static int walk_limits(const json_t *v, size_t depth, struct limit_walk *w)
         return 0;
     }
 
-    json_object_foreach ((json_t *)v, key, child) {
+    json_object_foreach((json_t *)v, key, child)
+    {
         path_push(w->path, sizeof w->path, &saved, key, 0);
         r = walk_limits(child, depth + 1, w);
         w->path[saved] = '\0';

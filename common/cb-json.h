@@ -11,17 +11,17 @@
 #include "common/cb-error.h"
 
 struct cb_limits {
-    size_t max_frame;         /* bytes, each way */
-    size_t max_string;        /* bytes of one string */
-    size_t max_array;         /* items of one array */
-    size_t max_depth;         /* nesting of objects and arrays */
-    size_t max_params;        /* keys of `params` */
+    size_t max_frame;  /* bytes, each way */
+    size_t max_string; /* bytes of one string */
+    size_t max_array;  /* items of one array */
+    size_t max_depth;  /* nesting of objects and arrays */
+    size_t max_params; /* keys of `params` */
 };
 
-#define CB_LIMITS_DEFAULT                                                                        \
-    {                                                                                            \
-        .max_frame = 16u * 1024u * 1024u, .max_string = 16u * 1024u * 1024u,                    \
-        .max_array = 1000000, .max_depth = 64, .max_params = 1000                                \
+#define CB_LIMITS_DEFAULT                                                                          \
+    {                                                                                              \
+        .max_frame = 16u * 1024u * 1024u, .max_string = 16u * 1024u * 1024u, .max_array = 1000000, \
+        .max_depth = 64, .max_params = 1000                                                        \
     }
 
 /*

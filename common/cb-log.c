@@ -40,7 +40,7 @@ static bool stderr_is_journal(void)
 
 static int parse_level(const char *s)
 {
-    static const char *const names[] = { "emerg", "alert", "crit", "err",
+    static const char *const names[] = { "emerg",   "alert",  "crit", "err",
                                          "warning", "notice", "info", "debug" };
     char *end;
     long n;
@@ -128,7 +128,7 @@ static void fields_free(struct field_list *l)
 
 static void log_to_stderr(int level, int err, const char *message, const struct cb_log_field *f)
 {
-    static const char *const tags[] = { "EMERG", "ALERT", "CRIT", "ERROR",
+    static const char *const tags[] = { "EMERG",   "ALERT",  "CRIT", "ERROR",
                                         "WARNING", "NOTICE", "INFO", "DEBUG" };
     const struct cb_log_context *c = log_context;
 

@@ -54,7 +54,7 @@ int cb_log_internal(int level,
                     const char *format,
                     ...) CB_PRINTF(8, 9);
 
-#define cb_log_full(level, err, msgid, fields, ...)                                              \
+#define cb_log_full(level, err, msgid, fields, ...) \
     cb_log_internal(level, err, __FILE__, __LINE__, __func__, msgid, fields, __VA_ARGS__)
 
 #define cb_log_debug(...)   cb_log_full(LOG_DEBUG, 0, NULL, NULL, __VA_ARGS__)
@@ -70,8 +70,8 @@ int cb_log_internal(int level,
 #define cb_log_error_errno(e, ...)   cb_log_full(LOG_ERR, e, NULL, NULL, __VA_ARGS__)
 
 /* MESSAGE_IDs of the key events (made once with systemd-id128 new; see rpm/cpan-bridge.catalog). */
-#define CB_MESSAGE_READY            "6a1f3bd0c4a84b1e9d2c5f07e8a9b341"
-#define CB_MESSAGE_REQUEST_REFUSED  "0d5e2c7b9a6f4e18b3c1d4a5f6e7b802"
-#define CB_MESSAGE_INSTANCE_DIED    "c3b84f1e2a7d4c59a0e6b2d1f8c7e913"
-#define CB_MESSAGE_WATCHDOG_STALL   "9e7a1c4b3d2f4a86b5c0e1d2f3a4b5c6"
-#define CB_MESSAGE_REQUEST          "4b2d6f8a1c3e4b5d9f7a2c4e6b8d0f13"
+#define CB_MESSAGE_READY           "6a1f3bd0c4a84b1e9d2c5f07e8a9b341"
+#define CB_MESSAGE_REQUEST_REFUSED "0d5e2c7b9a6f4e18b3c1d4a5f6e7b802"
+#define CB_MESSAGE_INSTANCE_DIED   "c3b84f1e2a7d4c59a0e6b2d1f8c7e913"
+#define CB_MESSAGE_WATCHDOG_STALL  "9e7a1c4b3d2f4a86b5c0e1d2f3a4b5c6"
+#define CB_MESSAGE_REQUEST         "4b2d6f8a1c3e4b5d9f7a2c4e6b8d0f13"

@@ -31,16 +31,16 @@ static inline void cb_closep(int *fd)
 }
 
 /* Hands ownership of a pointer to the caller: the cleanup attribute then sees NULL. */
-#define CB_TAKE_PTR(p)                    \
-    ({                                    \
-        typeof(p) _taken = (p);           \
-        (p) = NULL;                       \
-        _taken;                           \
+#define CB_TAKE_PTR(p)          \
+    ({                          \
+        typeof(p) _taken = (p); \
+        (p) = NULL;             \
+        _taken;                 \
     })
 
-#define CB_TAKE_FD(fd)                    \
-    ({                                    \
-        int _taken = (fd);                \
-        (fd) = -1;                        \
-        _taken;                           \
+#define CB_TAKE_FD(fd)     \
+    ({                     \
+        int _taken = (fd); \
+        (fd) = -1;         \
+        _taken;            \
     })

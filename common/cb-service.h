@@ -19,8 +19,8 @@ typedef bool (*cb_service_check_fn)(void *userdata);
 
 struct cb_service_listener {
     int fd;
-    char *name;  /* LISTEN_FDNAMES entry, or the path */
-    char *path;  /* set when we bound it ourselves: removed at exit */
+    char *name; /* LISTEN_FDNAMES entry, or the path */
+    char *path; /* set when we bound it ourselves: removed at exit */
 };
 
 int cb_service_new(const char *name, struct cb_service **ret);
@@ -41,7 +41,9 @@ const struct cb_service_listener *cb_service_listeners(struct cb_service *s, siz
  * true for idle_usec the loop exits with 0 (socket activation brings the daemon back). */
 void cb_service_set_status(struct cb_service *s, cb_service_status_fn fn, void *userdata);
 void cb_service_set_health(struct cb_service *s, cb_service_check_fn fn, void *userdata);
-void cb_service_set_idle(struct cb_service *s, cb_service_check_fn fn, void *userdata,
+void cb_service_set_idle(struct cb_service *s,
+                         cb_service_check_fn fn,
+                         void *userdata,
                          uint64_t idle_usec);
 
 /* Runs until SIGTERM, SIGINT, idle exit or cb_service_stop(). Returns the exit code. */

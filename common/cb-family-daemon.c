@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The instance server: accepts the router's connections, runs each request on its session's
+ * serial queue in the worker pool, and writes answers back from the loop thread.
+ */
+#include "common/cb-family-internal.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cb-envelope.h"
+#include "common/cb-frame.h"
+#include "common/cb-log.h"
+#include "common/cb-service.h"
+#include "common/cb-time.h"
+#include "common/cb-workers.h"
+
+struct server {
+    const struct cb_family *family;
+    struct cb_config *config;
+    struct cb_service *service;
+    struct cb_pool *pool;
+    struct cb_registry *registry;
+    unsigned n_conns;
+    unsigned inflight;
+    uint64_t handled;
+    uint64_t next_conn;
+    uint64_t start_usec;
+    uid_t router_uid;
+    struct conn *conns;
+};
+
+struct conn {
+    struct server *srv;
+    struct conn *prev, *next;
+    int fd;
+    sd_event_source *io;
+    struct cb_buf in, out;
+    unsigned refs;
+    bool closed;
+    bool close_after_flush;
+    char own_session[33];
+};
+
+struct job {
+    struct conn *conn;
+    struct cb_request req;
+    struct cb_call call;
+    json_t *response;
+    bool end_session;
+};
+
+static void conn_unref(struct conn *c)
+{
+    if (--c->refs > 0) {
+        return;
+    }
+    cb_buf_free(&c->in);
+    cb_buf_free(&c->out);
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    struct server *srv = c->srv;
+
+    if (c->closed) {
+        return;
+    }
+    c->closed = true;
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        srv->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    c->io = sd_event_source_disable_unref(c->io);
+    close(c->fd);
+    c->fd = -1;
+
+    /* The router went away (restart or crash): sessions wait for it for the grace time. */
+    if (--srv->n_conns == 0) {
+        cb_registry_detach_all(srv->registry, cb_now_monotonic_usec());
+    }
+    conn_unref(c);
+}
+
+static void conn_flush(struct conn *c)
+{
+    ssize_t n;
+
+    while (cb_buf_pending(&c->out) > 0) {
+        n = cb_buf_write_fd(&c->out, c->fd);
+        if (n == -EAGAIN) {
+            break;
+        }
+        if (n < 0) {
+            cb_log_info_errno((int)n, "Router connection failed while writing, closing it");
+            conn_close(c);
+            return;
+        }
+    }
+    if (cb_buf_pending(&c->out) == 0 && c->close_after_flush) {
+        conn_close(c);
+        return;
+    }
+    (void)sd_event_source_set_io_events(c->io, EPOLLIN | (cb_buf_pending(&c->out) ? EPOLLOUT : 0));
+}
+
+static void conn_send(struct conn *c, json_t *response)
+{
+    size_t len;
+    char *text;
+
+    if (c->closed) {
+        return;
+    }
+    text = cb_json_dump(response, &len);
+    if (!text || cb_frame_append(&c->out, text, len) < 0) {
+        cb_log_error("Out of memory queueing an answer, closing the router connection");
+        free(text);
+        conn_close(c);
+        return;
+    }
+    free(text);
+    conn_flush(c);
+}
+
+static void job_work(void *data)
+{
+    struct job *j = data;
+    struct cb_session *s = j->call.session;
+    struct cb_log_context ctx = {
+        .module = j->req.module,
+        .function = j->req.function,
+        .request_id = j->req.request_id,
+        .session = s->token,
+        .client_uid = j->call.uid,
+        .client_pid = j->call.pid,
+    };
+
+    if (j->end_session) {
+        unsigned n = cb_registry_end_session(
+                j->call.registry, s->token,
+                "its session ended (the client closed its last connection)");
+
+        j->response = cb_response_success(j->req.id, json_pack("{s:b, s:i}", "ended", 1,
+                                                               "handles_closed", (int)n));
+        return;
+    }
+
+    /* Only this session's serial queue touches its env, so no lock is needed. */
+    if (j->req.env && json_is_object(j->req.env)) {
+        json_decref(s->env);
+        s->env = json_incref(j->req.env);
+    }
+    j->call.env = s->env;
+
+    cb_log_set_context(&ctx);
+    j->response = cb_family_dispatch(j->conn->srv->family, &j->call, &j->req);
+    cb_log_set_context(NULL);
+}
+
+static void job_done(void *data)
+{
+    struct job *j = data;
+    struct server *srv = j->conn->srv;
+
+    conn_send(j->conn, j->response);
+    srv->inflight--;
+    srv->handled++;
+    if (!j->end_session) {
+        j->call.session->inflight--;
+    }
+    json_decref(j->response);
+    cb_request_done(&j->req);
+    conn_unref(j->conn);
+    free(j);
+}
+
+static void peer_from_request(struct job *j)
+{
+    json_t *peer = j->req.peer;
+
+    j->call.uid = (uid_t)cb_json_get_int(peer, "uid", (int64_t)getuid());
+    j->call.gid = (gid_t)cb_json_get_int(peer, "gid", (int64_t)getgid());
+    j->call.pid = (pid_t)cb_json_get_int(peer, "pid", 0);
+}
+
+static int submit(struct conn *c, struct job *j)
+{
+    struct server *srv = c->srv;
+    const char *token = j->req.session ? j->req.session : c->own_session;
+    struct cb_session *s;
+
+    s = cb_registry_session(srv->registry, token, !j->end_session);
+    if (!s) {
+        /* Ending a session we never saw: nothing to do, say so at once. */
+        json_t *resp = cb_response_success(j->req.id, json_pack("{s:b, s:i}", "ended", 0,
+                                                                "handles_closed", 0));
+        conn_send(c, resp);
+        json_decref(resp);
+        cb_request_done(&j->req);
+        free(j);
+        return 0;
+    }
+    if (!s->queue) {
+        s->queue = cb_work_queue_new(srv->pool);
+        if (!s->queue) {
+            return -ENOMEM;
+        }
+    }
+    if (s->detached) {
+        cb_registry_attach(srv->registry, s);
+    }
+
+    j->conn = c;
+    j->call.session = s;
+    j->call.registry = srv->registry;
+    j->call.config = srv->config;
+    j->call.request_id = j->req.request_id;
+    j->call.process_start_usec = srv->start_usec;
+    peer_from_request(j);
+
+    c->refs++;
+    srv->inflight++;
+    if (!j->end_session) {
+        s->inflight++;
+    }
+    return cb_pool_submit(s->queue, job_work, job_done, j);
+}
+
+static void handle_frame(struct conn *c, const char *payload, size_t len)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    struct job *j;
+    json_t *id = NULL;
+    int r;
+
+    j = calloc(1, sizeof *j);
+    if (!j) {
+        return;
+    }
+    r = cb_request_parse(payload, len, CB_ORIGIN_ROUTER, &c->srv->config->limits, &j->req, &id,
+                         &err);
+    if (r < 0) {
+        json_t *resp = cb_response_error(id, &err);
+
+        conn_send(c, resp);
+        json_decref(resp);
+        json_decref(id);
+        cb_error_clear(&err);
+        free(j);
+        return;
+    }
+    if (j->req.control) {
+        if (strcmp(j->req.control, "session_end") != 0 || !j->req.session) {
+            cb_log_warning("Unknown control message '%s' from the router, ignoring",
+                           j->req.control);
+            cb_request_done(&j->req);
+            free(j);
+            return;
+        }
+        j->end_session = true;
+    }
+    r = submit(c, j);
+    if (r < 0) {
+        cb_log_error_errno(r, "Failed to queue a request");
+    }
+}
+
+static void conn_read(struct conn *c)
+{
+    size_t limit = c->srv->config->limits.max_frame;
+    const char *payload;
+    size_t len;
+    ssize_t n;
+    int r;
+
+    n = cb_buf_read_fd(&c->in, c->fd, limit + CB_FRAME_HEADER_SIZE + 65536);
+    if (n == -EAGAIN) {
+        return;
+    }
+    if (n <= 0) {
+        if (n < 0) {
+            cb_log_info_errno((int)n, "Router connection failed");
+        }
+        conn_close(c);
+        return;
+    }
+
+    c->refs++;
+    while (!c->closed && (r = cb_frame_next(&c->in, limit, &payload, &len, NULL)) != 0) {
+        if (r == 1) {
+            handle_frame(c, payload, len);
+        } else if (r == -EBADMSG) {
+            struct cb_error err = CB_ERROR_INIT;
+            json_t *resp;
+
+            cb_error_set(&err, CB_E_PROTOCOL, "zero-length frame");
+            resp = cb_response_error(NULL, &err);
+            conn_send(c, resp);
+            json_decref(resp);
+            cb_error_clear(&err);
+        } else {
+            cb_log_warning("Router sent a frame over the limit, closing the connection");
+            conn_close(c);
+        }
+    }
+    conn_unref(c);
+}
+
+static int on_conn_io(sd_event_source *s CB_UNUSED,
+                      int fd CB_UNUSED,
+                      uint32_t revents,
+                      void *userdata)
+{
+    struct conn *c = userdata;
+
+    c->refs++;
+    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        conn_read(c);
+    }
+    if (!c->closed && (revents & EPOLLOUT)) {
+        conn_flush(c);
+    }
+    conn_unref(c);
+    return 0;
+}
+
+static bool peer_trusted(struct server *srv, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        return false;
+    }
+    /* Instances trust only the router (DESIGN.md): root, the service user, or ourselves
+     * when the launcher runs everything as one user. */
+    return cred.uid == 0 || cred.uid == getuid() || cred.uid == srv->router_uid;
+}
+
+static int on_accept(sd_event_source *s CB_UNUSED,
+                     int fd,
+                     uint32_t revents CB_UNUSED,
+                     void *userdata)
+{
+    struct server *srv = userdata;
+    struct conn *c;
+    int cfd, r;
+
+    cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            cb_log_warning_errno(errno, "Failed to accept a connection, ignoring");
+        }
+        return 0;
+    }
+    if (!peer_trusted(srv, cfd)) {
+        cb_log_warning("Refused a connection from a process that is not the router");
+        close(cfd);
+        return 0;
+    }
+
+    c = calloc(1, sizeof *c);
+    if (!c) {
+        close(cfd);
+        return 0;
+    }
+    *c = (struct conn){ .srv = srv, .fd = cfd, .refs = 1 };
+    /* Requests without a token belong to their connection's own session. */
+    snprintf(c->own_session, sizeof c->own_session, "%032llx",
+             (unsigned long long)++srv->next_conn);
+    r = sd_event_add_io(cb_service_event(srv->service), &c->io, cfd, EPOLLIN, on_conn_io, c);
+    if (r < 0) {
+        close(cfd);
+        free(c);
+        return 0;
+    }
+    c->next = srv->conns;
+    if (srv->conns) {
+        srv->conns->prev = c;
+    }
+    srv->conns = c;
+    srv->n_conns++;
+    return 0;
+}
+
+static void on_status(char *buf, size_t size, void *userdata)
+{
+    struct server *srv = userdata;
+    uint64_t grace = srv->config->grace_seconds * CB_USEC_PER_SEC;
+
+    (void)cb_registry_expire(srv->registry, cb_now_monotonic_usec(), grace);
+    snprintf(buf, size, "Serving %s: %u sessions, %u handles, %u in flight, %llu handled",
+             srv->family->name, cb_registry_n_sessions(srv->registry),
+             cb_registry_n_handles(srv->registry), srv->inflight, (unsigned long long)srv->handled);
+}
+
+static bool on_health(void *userdata)
+{
+    struct server *srv = userdata;
+
+    return !cb_pool_stuck(srv->pool, 30 * CB_USEC_PER_SEC);
+}
+
+static bool on_idle(void *userdata)
+{
+    struct server *srv = userdata;
+
+    return srv->n_conns == 0 && srv->inflight == 0 && cb_registry_empty(srv->registry);
+}
+
+static uid_t service_user_uid(void)
+{
+    struct passwd *pw = getpwnam(CB_SERVICE_USER);
+
+    return pw ? pw->pw_uid : (uid_t)-1;
+}
+
+static int setup(struct server *srv, char **listen_paths)
+{
+    const struct cb_service_listener *l;
+    size_t n;
+    int r;
+
+    r = cb_service_open_listeners(srv->service, listen_paths, 0600);
+    if (r == 0) {
+        cb_log_error(
+                "No socket to serve: start it through its .socket unit, cpan-bridge-dev, or --listen PATH");
+        return -EBADF;
+    }
+    if (r < 0) {
+        return r;
+    }
+    l = cb_service_listeners(srv->service, &n);
+    for (size_t i = 0; i < n; i++) {
+        r = sd_event_add_io(cb_service_event(srv->service), NULL, l[i].fd, EPOLLIN, on_accept, srv);
+        if (r < 0) {
+            return r;
+        }
+    }
+    r = cb_pool_new(cb_service_event(srv->service), srv->config->workers_min,
+                    srv->config->workers_max, &srv->pool);
+    if (r < 0) {
+        return r;
+    }
+    srv->registry = cb_registry_new(&srv->family->session_ops);
+    return srv->registry ? 0 : -ENOMEM;
+}
+
+int cb_family_run_daemon(const struct cb_family *family,
+                         struct cb_config *config,
+                         char **listen_paths)
+{
+    struct server srv = {
+        .family = family,
+        .config = config,
+        .start_usec = cb_now_monotonic_usec(),
+        .router_uid = service_user_uid(),
+    };
+    char name[64];
+    int r;
+
+    snprintf(name, sizeof name, "cpan-bridge-%s", family->name);
+    r = cb_service_new(name, &srv.service);
+    if (r >= 0) {
+        r = setup(&srv, listen_paths);
+    }
+    if (r >= 0) {
+        cb_service_set_status(srv.service, on_status, &srv);
+        cb_service_set_health(srv.service, on_health, &srv);
+        cb_service_set_idle(srv.service, on_idle, &srv,
+                            config->idle_exit_seconds * CB_USEC_PER_SEC);
+        r = cb_service_run(srv.service);
+    }
+
+    /* Workers finish what they run; their answers have nowhere to go once we stop. */
+    while (srv.conns) {
+        conn_close(srv.conns);
+    }
+    cb_pool_free(srv.pool);
+    cb_registry_free(srv.registry);
+    cb_service_free(srv.service);
+    return r < 0 ? EXIT_FAILURE : r;
+}

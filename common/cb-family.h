@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The frame of every family daemon: the instance server (router connections, sessions, the
+ * worker pool) and one-shot mode (frames on stdin and stdout). A family supplies only its
+ * handlers and its per-session state.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/cb-catalogue.h"
+#include "common/cb-config.h"
+#include "common/cb-error.h"
+#include "common/cb-session.h"
+
+struct cb_call {
+    const struct cb_module *module;
+    const struct cb_function *function;
+    json_t *params; /* checked against the catalogue, aliases resolved */
+    struct cb_session *session;
+    struct cb_registry *registry;
+    const struct cb_config *config;
+    uid_t uid; /* the caller, as the router saw it (or our own in one-shot) */
+    gid_t gid;
+    pid_t pid;
+    json_t *env; /* the session's environment, or NULL */
+    bool process_mode;
+    const char *request_id;
+    uint64_t process_start_usec; /* monotonic start of the answering process */
+};
+
+/* Returns 0 with *ret_result set (stolen), or a negative errno with reterr set. */
+typedef int (*cb_handler_fn)(struct cb_call *call, json_t **ret_result, struct cb_error *reterr);
+
+struct cb_handler {
+    const char *module;
+    const char *function;
+    cb_handler_fn fn;
+};
+
+struct cb_family {
+    const char *name; /* "core" */
+    const struct cb_handler *handlers;
+    size_t n_handlers;
+    struct cb_session_ops session_ops;
+};
+
+/*
+ * The whole daemon: `--oneshot` runs one-shot mode, otherwise the instance server on the
+ * sockets systemd passed (or `--listen PATH`). `--config FILE` names the configuration.
+ * Returns the process exit code.
+ */
+int cb_family_main(const struct cb_family *family, int argc, char **argv);
+
+/*
+ * Resolves, checks and runs one parsed request (both modes share this). Returns the response
+ * object (never NULL).
+ */
+struct cb_request;
+json_t *cb_family_dispatch(const struct cb_family *family,
+                           struct cb_call *call,
+                           const struct cb_request *req);
+
+/* "Linux 6.1.0 x86_64" */
+const char *cb_platform_string(void);

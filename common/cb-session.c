@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/* The instance's registry of sessions and handles, shared by the loop and the workers. */
+#include "common/cb-session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/cb-hashmap.h"
+#include "common/cb-time.h"
+#include "common/cb-workers.h"
+
+#define MAX_CURRENT  16
+#define ENDED_MEMORY 256
+#define HANDLE_LIMIT 1024
+
+struct current_entry {
+    const char *kind;
+    char *id;
+};
+
+struct session_entry {
+    struct cb_session pub;
+    struct current_entry current[MAX_CURRENT];
+};
+
+struct ended_entry {
+    char *id;
+    char *reason;
+};
+
+struct cb_registry {
+    pthread_mutex_t lock;
+    struct cb_session_ops ops;
+    struct cb_hashmap *sessions;
+    struct cb_hashmap *handles;
+    struct ended_entry ended[ENDED_MEMORY];
+    size_t ended_next;
+    char boot[9];
+    uint64_t next_handle;
+};
+
+struct cb_registry *cb_registry_new(const struct cb_session_ops *ops)
+{
+    struct cb_registry *r = calloc(1, sizeof *r);
+    uint32_t boot = 0;
+
+    if (!r) {
+        return NULL;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    if (ops) {
+        r->ops = *ops;
+    }
+    r->sessions = cb_hashmap_new();
+    r->handles = cb_hashmap_new();
+    /* A per-run tag in every id lets a later run say "the instance restarted". */
+    if (getrandom(&boot, sizeof boot, 0) != sizeof boot) {
+        boot = (uint32_t)cb_now_realtime_usec();
+    }
+    snprintf(r->boot, sizeof r->boot, "%08" PRIx32, boot);
+    return r;
+}
+
+static void handle_unref_locked(struct cb_handle *h)
+{
+    if (--h->refs > 0) {
+        return;
+    }
+    if (h->free_object) {
+        h->free_object(h->object);
+    }
+    pthread_mutex_destroy(&h->lock);
+    free(h->id);
+    free(h);
+}
+
+static void remember_ended_locked(struct cb_registry *r, const char *id, const char *reason)
+{
+    struct ended_entry *e = &r->ended[r->ended_next++ % ENDED_MEMORY];
+
+    free(e->id);
+    free(e->reason);
+    e->id = strdup(id);
+    e->reason = strdup(reason);
+}
+
+static void clear_current_locked(struct cb_registry *r, const char *id)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+
+    while (cb_hashmap_iterate(r->sessions, &state, &key, &value)) {
+        struct session_entry *s = value;
+
+        for (size_t i = 0; i < MAX_CURRENT; i++) {
+            if (s->current[i].id && strcmp(s->current[i].id, id) == 0) {
+                free(s->current[i].id);
+                s->current[i] = (struct current_entry){ 0 };
+            }
+        }
+    }
+}
+
+/* Takes the handle out of the maps; the caller drops the registry's reference. */
+static void unlink_handle_locked(struct cb_registry *r, struct cb_handle *h, const char *reason)
+{
+    h->ended = true;
+    (void)cb_hashmap_remove(r->handles, h->id);
+    remember_ended_locked(r, h->id, reason);
+    clear_current_locked(r, h->id);
+}
+
+static void session_free(struct cb_registry *r, struct session_entry *s)
+{
+    for (size_t i = 0; i < MAX_CURRENT; i++) {
+        free(s->current[i].id);
+    }
+    if (r->ops.data_free && s->pub.family_data) {
+        r->ops.data_free(s->pub.family_data);
+    }
+    json_decref(s->pub.env);
+    cb_work_queue_unref(s->pub.queue);
+    free(s);
+}
+
+struct cb_registry *cb_registry_free(struct cb_registry *r)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+
+    if (!r) {
+        return NULL;
+    }
+    while (cb_hashmap_iterate(r->handles, &state, &key, &value)) {
+        struct cb_handle *h = value;
+
+        h->refs = 1;
+        handle_unref_locked(h);
+    }
+    state = 0;
+    while (cb_hashmap_iterate(r->sessions, &state, &key, &value)) {
+        session_free(r, value);
+    }
+    cb_hashmap_free(r->handles);
+    cb_hashmap_free(r->sessions);
+    for (size_t i = 0; i < ENDED_MEMORY; i++) {
+        free(r->ended[i].id);
+        free(r->ended[i].reason);
+    }
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+    return NULL;
+}
+
+struct cb_session *cb_registry_session(struct cb_registry *r, const char *token, bool create)
+{
+    struct session_entry *s;
+
+    pthread_mutex_lock(&r->lock);
+    s = cb_hashmap_get(r->sessions, token);
+    if (!s && create) {
+        s = calloc(1, sizeof *s);
+        if (s) {
+            snprintf(s->pub.token, sizeof s->pub.token, "%s", token);
+            s->pub.family_data = r->ops.data_new ? r->ops.data_new() : NULL;
+            if (cb_hashmap_put(r->sessions, s->pub.token, s) < 0) {
+                session_free(r, s);
+                s = NULL;
+            }
+        }
+    }
+    if (s) {
+        s->pub.last_activity_usec = cb_now_monotonic_usec();
+    }
+    pthread_mutex_unlock(&r->lock);
+    return s ? &s->pub : NULL;
+}
+
+static size_t collect_owned_locked(struct cb_registry *r,
+                                   const char *token,
+                                   struct cb_handle ***ret)
+{
+    struct cb_handle **list = calloc(cb_hashmap_size(r->handles) + 1, sizeof *list);
+    size_t n = 0, state = 0;
+    const char *key;
+    void *value;
+
+    while (list && cb_hashmap_iterate(r->handles, &state, &key, &value)) {
+        struct cb_handle *h = value;
+
+        if (strcmp(h->owner, token) == 0) {
+            list[n++] = h;
+        }
+    }
+    *ret = list;
+    return n;
+}
+
+unsigned cb_registry_end_session(struct cb_registry *r, const char *token, const char *reason)
+{
+    struct cb_handle **owned = NULL;
+    struct session_entry *s;
+    size_t n;
+
+    pthread_mutex_lock(&r->lock);
+    n = collect_owned_locked(r, token, &owned);
+    for (size_t i = 0; i < n; i++) {
+        unlink_handle_locked(r, owned[i], reason);
+        handle_unref_locked(owned[i]);
+    }
+    s = cb_hashmap_remove(r->sessions, token);
+    pthread_mutex_unlock(&r->lock);
+
+    free(owned);
+    if (s) {
+        session_free(r, s);
+    }
+    return (unsigned)n;
+}
+
+unsigned cb_registry_n_sessions(struct cb_registry *r)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&r->lock);
+    n = (unsigned)cb_hashmap_size(r->sessions);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+unsigned cb_registry_n_handles(struct cb_registry *r)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&r->lock);
+    n = (unsigned)cb_hashmap_size(r->handles);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+bool cb_registry_empty(struct cb_registry *r)
+{
+    return cb_registry_n_sessions(r) == 0 && cb_registry_n_handles(r) == 0;
+}
+
+void cb_registry_detach_all(struct cb_registry *r, uint64_t now)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+
+    pthread_mutex_lock(&r->lock);
+    while (cb_hashmap_iterate(r->sessions, &state, &key, &value)) {
+        struct session_entry *s = value;
+
+        if (!s->pub.detached) {
+            s->pub.detached = true;
+            s->pub.detached_usec = now;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+void cb_registry_attach(struct cb_registry *r, struct cb_session *s)
+{
+    pthread_mutex_lock(&r->lock);
+    s->detached = false;
+    pthread_mutex_unlock(&r->lock);
+}
+
+unsigned cb_registry_expire(struct cb_registry *r, uint64_t now, uint64_t grace_usec)
+{
+    char **expired;
+    size_t n = 0, state = 0;
+    const char *key;
+    void *value;
+
+    pthread_mutex_lock(&r->lock);
+    expired = calloc(cb_hashmap_size(r->sessions) + 1, sizeof *expired);
+    while (expired && cb_hashmap_iterate(r->sessions, &state, &key, &value)) {
+        struct session_entry *s = value;
+
+        if (s->pub.detached && s->pub.inflight == 0 && now - s->pub.detached_usec >= grace_usec) {
+            expired[n++] = strdup(s->pub.token);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+
+    for (size_t i = 0; i < n; i++) {
+        (void)cb_registry_end_session(
+                r, expired[i],
+                "its session was not resumed within the grace time after the router restarted");
+        free(expired[i]);
+    }
+    free(expired);
+    return (unsigned)n;
+}
+
+static void set_current_locked(struct session_entry *s, const char *kind, const char *id)
+{
+    struct current_entry *free_slot = NULL;
+
+    for (size_t i = 0; i < MAX_CURRENT; i++) {
+        struct current_entry *c = &s->current[i];
+
+        if (c->kind && strcmp(c->kind, kind) == 0) {
+            free(c->id);
+            c->id = strdup(id);
+            return;
+        }
+        if (!c->kind && !free_slot) {
+            free_slot = c;
+        }
+    }
+    if (free_slot) {
+        *free_slot = (struct current_entry){ .kind = kind, .id = strdup(id) };
+    }
+}
+
+int cb_handle_create(struct cb_registry *r,
+                     struct cb_session *s,
+                     const char *kind,
+                     const char *prefix,
+                     void *object,
+                     cb_handle_free_fn free_object,
+                     const char **ret_id,
+                     struct cb_error *reterr)
+{
+    struct cb_handle *h;
+    int k;
+
+    h = calloc(1, sizeof *h);
+    if (!h) {
+        return cb_error_set(reterr, CB_E_INTERNAL, "out of memory making a %s handle", kind);
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    h->kind = kind;
+    h->object = object;
+    h->free_object = free_object;
+    h->refs = 1;
+    snprintf(h->owner, sizeof h->owner, "%s", s->token);
+
+    pthread_mutex_lock(&r->lock);
+    if (cb_hashmap_size(r->handles) >= HANDLE_LIMIT) {
+        pthread_mutex_unlock(&r->lock);
+        h->free_object = NULL;
+        handle_unref_locked(h);
+        return cb_error_set(
+                reterr, CB_E_THROTTLED,
+                "this uid already holds %d live handles (the per-uid limit); end some first",
+                HANDLE_LIMIT);
+    }
+    k = asprintf(&h->id, "%s-%s-%" PRIx64, prefix, r->boot, ++r->next_handle);
+    if (k < 0 || cb_hashmap_put(r->handles, h->id, h) < 0) {
+        pthread_mutex_unlock(&r->lock);
+        h->free_object = NULL;
+        handle_unref_locked(h);
+        return cb_error_set(reterr, CB_E_INTERNAL, "out of memory making a %s handle", kind);
+    }
+    h->last_used_usec = cb_now_monotonic_usec();
+    set_current_locked((struct session_entry *)s, kind, h->id);
+    pthread_mutex_unlock(&r->lock);
+
+    *ret_id = h->id;
+    return 0;
+}
+
+static const char *current_id_locked(struct session_entry *s, const char *kind)
+{
+    for (size_t i = 0; i < MAX_CURRENT; i++) {
+        if (s->current[i].kind && strcmp(s->current[i].kind, kind) == 0) {
+            return s->current[i].id;
+        }
+    }
+    return NULL;
+}
+
+static int explain_missing_locked(struct cb_registry *r,
+                                  const char *kind,
+                                  const char *id,
+                                  struct cb_error *reterr)
+{
+    const char *dash;
+
+    for (size_t i = 0; i < ENDED_MEMORY; i++) {
+        if (r->ended[i].id && strcmp(r->ended[i].id, id) == 0) {
+            return cb_error_set(reterr, CB_E_HANDLE, "%s '%s' has ended: %s", kind, id,
+                                r->ended[i].reason);
+        }
+    }
+    /* Ids carry the run's tag after the prefix: another tag means an earlier run made it. */
+    dash = strrchr(id, '-');
+    if (dash && dash - id > 9 && dash[-9] == '-' && strncmp(dash - 8, r->boot, 8) != 0) {
+        return cb_error_set(reterr, CB_E_HANDLE,
+                            "%s '%s' was lost: the instance that held it restarted", kind, id);
+    }
+    return cb_error_set(reterr, CB_E_HANDLE, "unknown %s '%s'", kind, id);
+}
+
+int cb_handle_acquire(struct cb_registry *r,
+                      struct cb_session *s,
+                      const char *kind,
+                      const char *id,
+                      struct cb_handle **ret,
+                      struct cb_error *reterr)
+{
+    struct cb_handle *h;
+    int k;
+
+    pthread_mutex_lock(&r->lock);
+    if (!id) {
+        id = current_id_locked((struct session_entry *)s, kind);
+        if (!id) {
+            pthread_mutex_unlock(&r->lock);
+            return cb_error_set(reterr, CB_E_HANDLE, "no current %s in this session", kind);
+        }
+    }
+    h = cb_hashmap_get(r->handles, id);
+    if (!h) {
+        k = explain_missing_locked(r, kind, id, reterr);
+        pthread_mutex_unlock(&r->lock);
+        return k;
+    }
+    if (strcmp(h->kind, kind) != 0) {
+        pthread_mutex_unlock(&r->lock);
+        return cb_error_set(reterr, CB_E_HANDLE, "'%s' is a %s, not a %s", id, h->kind, kind);
+    }
+    h->refs++;
+    pthread_mutex_unlock(&r->lock);
+
+    pthread_mutex_lock(&h->lock);
+    if (h->ended) {
+        cb_handle_release(r, h);
+        return cb_error_set(reterr, CB_E_HANDLE, "%s '%s' ended while this call waited for it",
+                            kind, id);
+    }
+    h->last_used_usec = cb_now_monotonic_usec();
+    *ret = h;
+    return 0;
+}
+
+void cb_handle_release(struct cb_registry *r, struct cb_handle *h)
+{
+    pthread_mutex_unlock(&h->lock);
+
+    /* The registry's own reference keeps a live handle; an ended one goes with the last user. */
+    pthread_mutex_lock(&r->lock);
+    handle_unref_locked(h);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void cb_handle_end(struct cb_registry *r, struct cb_handle *h, const char *reason)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!h->ended) {
+        unlink_handle_locked(r, h, reason);
+        h->refs--; /* the registry's reference */
+    }
+    pthread_mutex_unlock(&h->lock);
+    handle_unref_locked(h); /* the acquirer's reference */
+    pthread_mutex_unlock(&r->lock);
+}
+
+bool cb_handle_exists(struct cb_registry *r, const char *id)
+{
+    bool found;
+
+    pthread_mutex_lock(&r->lock);
+    found = cb_hashmap_get(r->handles, id) != NULL;
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}

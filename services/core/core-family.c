@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* The core family's handler table and per-session state. */
+#include "services/core/core-internal.h"
+
+#include <stdlib.h>
+
+static void *core_session_new(void)
+{
+    return calloc(1, sizeof(struct core_session));
+}
+
+static void core_session_free(void *data)
+{
+    free(data);
+}
+
+static const struct cb_handler core_handlers[] = {
+    { "test", "ping", core_test_ping },       { "test", "echo", core_test_echo },
+    { "test", "sleep", core_test_sleep },     { "test", "spin", core_test_spin },
+    { "test", "error", core_test_error },     { "test", "hold", core_test_hold },
+    { "test", "held", core_test_held },       { "test", "release", core_test_release },
+    { "test", "counter", core_test_counter },
+};
+
+const struct cb_family core_family = {
+    .name = "core",
+    .handlers = core_handlers,
+    .n_handlers = CB_ELEMENTSOF(core_handlers),
+    .session_ops = { .data_new = core_session_new, .data_free = core_session_free },
+};

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One client request: authorize, validate against the catalogue, then answer it here
+ * (system.*) or forward it to the caller's instance of the family that owns the module.
+ */
+#include "services/router/router-internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cb-json.h"
+#include "common/cb-log.h"
+#include "common/cb-time.h"
+
+static void log_refusal(struct client *c, const struct cb_error *err, const char *mf)
+{
+    const char *severity = NULL;
+    const char *type = router_stats_event_type(err->code, &severity);
+    struct cb_log_field fields[] = {
+        { "CPAN_BRIDGE_ERROR_CODE", cb_error_code_to_string(err->code) },
+        { NULL, NULL },
+    };
+    struct router *r = c->router;
+
+    if (type) {
+        router_stats_event(&r->stats, type, severity, mf, err->message ? err->message : "", c->uid,
+                           c->pid);
+    }
+    /* Refusals are warnings (DESIGN.md "Observability"); validation errors are the caller's. */
+    cb_log_full(type || err->code == CB_E_SECURITY ? LOG_WARNING : LOG_INFO, 0,
+                CB_MESSAGE_REQUEST_REFUSED, fields, "Refused %s from uid %u pid %d: %s", mf,
+                (unsigned)c->uid, (int)c->pid, err->message ? err->message : "");
+}
+
+void router_answer_error(struct client *c,
+                         const json_t *id,
+                         const char *module,
+                         const char *function,
+                         uint64_t start_usec,
+                         struct cb_error *err)
+{
+    char mf[96];
+    json_t *response;
+
+    if (module && function) {
+        snprintf(mf, sizeof mf, "%s.%s", module, function);
+    } else {
+        snprintf(mf, sizeof mf, "a request");
+    }
+    log_refusal(c, err, mf);
+    router_stats_answered(&c->router->stats, err->code, true, cb_now_monotonic_usec() - start_usec);
+
+    response = cb_response_error(id, err);
+    router_client_send(c, response);
+    json_decref(response);
+    cb_error_clear(err);
+}
+
+static void answer_system(struct client *c,
+                          const struct cb_request *req,
+                          const struct cb_module *m,
+                          const struct cb_function *f,
+                          json_t *params,
+                          uint64_t start_usec)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    json_t *result = NULL, *response;
+    int r;
+
+    r = router_system_answer(c, req, m, f, params, &result, &err);
+    if (r < 0) {
+        router_answer_error(c, req->id, m->name, f->name, start_usec, &err);
+        return;
+    }
+    router_stats_answered(&c->router->stats, -1, false, cb_now_monotonic_usec() - start_usec);
+    response = cb_response_success(req->id, result);
+    router_client_send(c, response);
+    json_decref(response);
+}
+
+static int check_instance_uid(struct router *r,
+                              struct client *c,
+                              const struct cb_module *m,
+                              struct cb_error *err)
+{
+    /* A compromised router must never become root or a system account (DESIGN.md). */
+    if (c->uid < r->config->instance_uid_min || c->uid > r->config->instance_uid_max) {
+        return cb_error_set(
+                err, CB_E_UNAVAILABLE,
+                "uid %u is not served by %s instances (allowed uids %u to %u); root and system accounts use process mode",
+                (unsigned)c->uid, m->family, (unsigned)r->config->instance_uid_min,
+                (unsigned)r->config->instance_uid_max);
+    }
+    return 0;
+}
+
+static int forward(struct client *c,
+                   const struct cb_request *req,
+                   const struct cb_module *m,
+                   const struct cb_function *f,
+                   json_t *params,
+                   struct router_session *s,
+                   uint64_t start_usec,
+                   struct cb_error *err)
+{
+    struct router *r = c->router;
+    const struct cb_family_info *family;
+    size_t n_families, index;
+    struct upstream *u;
+    int k;
+
+    k = check_instance_uid(r, c, m, err);
+    if (k < 0) {
+        return k;
+    }
+    family = cb_catalogue_find_family(m->family);
+    if (!family) {
+        return cb_error_set(err, CB_E_INTERNAL, "module '%s' names an unknown family", m->name);
+    }
+    index = (size_t)(family - cb_catalogue_families(&n_families));
+
+    u = router_upstream_get(r, family, index, c->uid);
+    if (!u) {
+        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
+    }
+    return router_upstream_forward(u, c, req, m, f, params, s, start_usec, err);
+}
+
+static struct router_session *session_for(struct client *c, const struct cb_request *req)
+{
+    struct router_session *s;
+
+    s = router_session_get(c->router, c->uid, req->session ? req->session : c->own_token);
+    if (!s || router_session_attach(c, s) < 0) {
+        return NULL;
+    }
+    if (req->session_env) {
+        json_decref(s->env);
+        s->env = json_incref(req->session_env);
+        s->env_generation++;
+    }
+    s->last_activity_usec = cb_now_monotonic_usec();
+    return s;
+}
+
+static int route(struct client *c,
+                 const struct cb_request *req,
+                 uint64_t start_usec,
+                 const struct cb_module **ret_m,
+                 const struct cb_function **ret_f,
+                 struct cb_error *err)
+{
+    const struct cb_module *m;
+    const struct cb_function *f;
+    struct router_session *s;
+    json_t *params = NULL;
+    int k;
+
+    if (!c->allowed) {
+        return cb_error_set(
+                err, CB_E_DENIED,
+                "uid %u is not allowed to use cpan-bridge (see [access] in cpan-bridge.conf)",
+                (unsigned)c->uid);
+    }
+    k = cb_catalogue_resolve(req->module, req->function, &m, &f, err);
+    if (k < 0) {
+        return k;
+    }
+    *ret_m = m;
+    *ret_f = f;
+    k = cb_catalogue_check_params(f, req->params, &params, err);
+    if (k < 0) {
+        return k;
+    }
+    s = session_for(c, req);
+    if (!s) {
+        json_decref(params);
+        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
+    }
+
+    if (f->answered_by) {
+        answer_system(c, req, m, f, params, start_usec);
+        k = 0;
+    } else {
+        k = forward(c, req, m, f, params, s, start_usec, err);
+    }
+    json_decref(params);
+    return k;
+}
+
+void router_dispatch_frame(struct client *c, const char *payload, size_t len)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    const struct cb_module *m = NULL;
+    const struct cb_function *f = NULL;
+    uint64_t start_usec = cb_now_monotonic_usec();
+    struct cb_request req;
+    json_t *id = NULL;
+    int k;
+
+    k = cb_request_parse(payload, len, CB_ORIGIN_CLIENT, &c->router->config->limits, &req, &id,
+                         &err);
+    if (k < 0) {
+        router_answer_error(c, id, NULL, NULL, start_usec, &err);
+        json_decref(id);
+        return;
+    }
+
+    k = route(c, &req, start_usec, &m, &f, &err);
+    if (k < 0) {
+        /* Metrics and events record the primary name once it is known (API.md 1.1). */
+        router_answer_error(c, req.id, m ? m->name : req.module, f ? f->name : req.function,
+                            start_usec, &err);
+    }
+    cb_request_done(&req);
+}

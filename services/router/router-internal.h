@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* The router's objects: clients, sessions, upstream instance connections and counters. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "common/cb-buf.h"
+#include "common/cb-catalogue.h"
+#include "common/cb-config.h"
+#include "common/cb-envelope.h"
+#include "common/cb-error.h"
+#include "common/cb-hashmap.h"
+#include "services/router/router-stats.h"
+
+struct cb_service;
+struct router;
+struct upstream;
+
+/* Callers allowed by [access], resolved to numbers once so no request waits on NSS. */
+struct router_access {
+    uid_t *uids;
+    size_t n_uids;
+    gid_t *gids;
+    size_t n_gids;
+    uid_t *admins;
+    size_t n_admins;
+};
+
+struct router_session {
+    char key[48]; /* "<uid>:<token>" */
+    char token[33];
+    uid_t uid;
+    unsigned conn_refs;     /* client connections that used it */
+    uint64_t families_used; /* bit i: the family at index i of the catalogue's family table */
+    json_t *env;            /* the latest session_env, passed on to instances as env */
+    uint64_t env_generation;
+    uint64_t last_activity_usec;
+};
+
+struct client {
+    struct router *router;
+    struct client *prev, *next;
+    uint64_t id;
+    int fd;
+    sd_event_source *io;
+    sd_event_source *stall_timer;
+    struct cb_buf in, out;
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+    bool allowed;
+    bool closed;
+    bool close_after_flush;
+    bool reading_paused;
+    unsigned refs;
+    unsigned inflight;
+    char own_token[33];
+    struct router_session **sessions; /* sessions this connection holds a reference on */
+    size_t n_sessions;
+    uint64_t start_usec, start_realtime_usec, last_activity_usec;
+    uint64_t requests;
+};
+
+struct pending {
+    struct client *client;
+    json_t *client_id;
+    uint64_t upstream_id;
+    uint64_t end_offset; /* stream offset of the frame's end: delivered once written past */
+    uint64_t start_usec;
+    const struct cb_module *module;
+    const struct cb_function *function;
+    bool control;
+};
+
+enum upstream_state {
+    UPSTREAM_IDLE,
+    UPSTREAM_ACTIVATING,
+    UPSTREAM_CONNECTING,
+    UPSTREAM_READY,
+};
+
+struct upstream {
+    struct router *router;
+    char key[48]; /* "<family>:<uid>" */
+    const struct cb_family_info *family;
+    size_t family_index;
+    uid_t uid;
+    char *socket_path;
+    enum upstream_state state;
+    int fd;
+    sd_event_source *io;
+    sd_event_source *timer;
+    uint64_t connect_deadline_usec;
+    struct cb_buf in, out;
+    uint64_t bytes_queued;  /* every byte ever appended to out */
+    uint64_t bytes_written; /* every byte ever written to the socket */
+    struct cb_hashmap *pending;
+    uint64_t next_id;
+    struct cb_hashmap *env_sent; /* session key -> generation sent on this connection */
+    unsigned sessions;           /* router sessions that use this instance */
+    bool activated;              /* the activator was asked during this connection attempt */
+    uint64_t connects, failures;
+    char last_failure[160];
+};
+
+struct activator_ops {
+    const char *name;
+    /* Makes sure the instance's socket exists; calls router_upstream_activated() when done. */
+    int (*start)(struct router *r, struct upstream *u);
+    void (*free)(struct router *r);
+};
+
+struct router {
+    struct cb_config *config;
+    struct router_access access;
+    struct cb_service *service;
+    sd_event *event;
+    struct client *clients;
+    unsigned n_clients;
+    struct cb_hashmap *sessions;
+    struct cb_hashmap *upstreams;
+    const struct activator_ops *activator;
+    void *activator_data;
+    struct router_stats stats;
+    uint64_t start_usec, start_realtime_usec;
+    uint64_t next_client_id;
+    uint64_t next_request;
+    char boot_tag[9];
+};
+
+/* router-access.c */
+int router_access_load(struct router_access *a, const struct cb_config *c);
+void router_access_free(struct router_access *a);
+bool router_access_allowed(const struct router_access *a,
+                           uid_t uid,
+                           const gid_t *groups,
+                           size_t n_groups);
+bool router_access_is_admin(const struct router_access *a, uid_t uid);
+
+/* router-client.c */
+int router_client_listen(struct router *r);
+void router_client_send(struct client *c, json_t *response);
+void router_client_send_text(struct client *c, const char *text, size_t len);
+void router_client_unref(struct client *c);
+void router_clients_close_all(struct router *r);
+
+/* router-dispatch.c */
+void router_dispatch_frame(struct client *c, const char *payload, size_t len);
+void router_answer_error(struct client *c,
+                         const json_t *id,
+                         const char *module,
+                         const char *function,
+                         uint64_t start_usec,
+                         struct cb_error *err);
+
+/* router-session.c */
+struct router_session *router_session_get(struct router *r, uid_t uid, const char *token);
+int router_session_attach(struct client *c, struct router_session *s);
+void router_session_detach_all(struct client *c);
+void router_sessions_free(struct router *r);
+
+/* router-upstream.c */
+struct upstream *router_upstream_get(struct router *r,
+                                     const struct cb_family_info *family,
+                                     size_t family_index,
+                                     uid_t uid);
+int router_upstream_forward(struct upstream *u,
+                            struct client *c,
+                            const struct cb_request *req,
+                            const struct cb_module *m,
+                            const struct cb_function *f,
+                            json_t *params,
+                            struct router_session *s,
+                            uint64_t start_usec,
+                            struct cb_error *reterr);
+void router_upstream_send_session_end(struct upstream *u, const char *token);
+void router_upstream_activated(struct upstream *u,
+                               int error,
+                               const char *message,
+                               bool not_installed);
+void router_upstreams_free(struct router *r);
+unsigned router_upstreams_ready(struct router *r, const char *family);
+
+/* router-system.c */
+int router_system_answer(struct client *c,
+                         const struct cb_request *req,
+                         const struct cb_module *m,
+                         const struct cb_function *f,
+                         json_t *params,
+                         json_t **ret_result,
+                         struct cb_error *reterr);
+
+/* router-activator-*.c */
+extern const struct activator_ops router_activator_launcher;
+extern const struct activator_ops router_activator_systemd;
