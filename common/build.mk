@@ -7,4 +7,4 @@ COMMON_LIB  := $(B)/libcb-common.a
 
 $(COMMON_LIB): $(COMMON_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^

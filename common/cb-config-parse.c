@@ -108,7 +108,8 @@ static int parse_sample(const char *value, uint64_t max, uint64_t *ret)
 
 static int set_value(struct cb_config *c, const struct key_spec *k, const char *value)
 {
-    char *field = (char *)c + k->offset;
+    /* Through void *, since the field's alignment is that of its own type. */
+    void *field = (char *)c + k->offset;
     uint64_t n = 0;
     int r;
 

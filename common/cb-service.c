@@ -3,6 +3,7 @@
 #include "common/cb-service.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -157,7 +158,9 @@ int cb_service_open_listeners(struct cb_service *s, char *const *paths, unsigned
             cb_log_warning("Passed fd %d is not a listening Unix stream socket, ignoring", fd);
             continue;
         }
-        (void)sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1);
+        /* Passed sockets may be blocking; our accept loops drain them until EAGAIN. */
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         r = add_listener(s, fd, names && names[i] ? names[i] : "passed", NULL);
         if (r < 0) {
             return r;

@@ -226,10 +226,15 @@ static void client_read(struct client *c)
     }
 
     client_parse_frames(c);
-    if (!c->closed) {
-        arm_stall_timer(c);
-        client_update_events(c);
+    if (c->closed) {
+        return;
     }
+    if (c->close_after_flush) {
+        client_flush(c); /* closes once the refusal is written */
+        return;
+    }
+    arm_stall_timer(c);
+    client_update_events(c);
 }
 
 static int on_client_io(sd_event_source *s CB_UNUSED,

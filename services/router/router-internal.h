@@ -131,6 +131,7 @@ struct router {
     uint64_t next_client_id;
     uint64_t next_request;
     char boot_tag[9];
+    bool stopping; /* sessions outlive a router restart: no session_end is sent then */
 };
 
 /* router-access.c */

@@ -61,7 +61,8 @@ static void session_end(struct router *r, struct router_session *s)
     size_t n_families;
     const struct cb_family_info *families = cb_catalogue_families(&n_families);
 
-    for (size_t i = 0; i < n_families; i++) {
+    /* A stopping router is about to restart; instances keep sessions for the grace time. */
+    for (size_t i = 0; !r->stopping && i < n_families; i++) {
         char key[48];
         struct upstream *u;
 
