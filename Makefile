@@ -25,11 +25,15 @@ SANITIZE    ?= 0
 ifeq ($(SANITIZE),1)
 B           ?= build-sanitize
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+# LeakSanitizer reports only from the process that exits, so Check must not fork there.
+TEST_ENV    := CK_FORK=no ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
 B           ?= build
 SAN_FLAGS   :=
 endif
 
+TEST_ENV    ?=
 CFLAGS      ?= -O2 -g
 WARN_FLAGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wold-style-definition -Wformat=2 -Wformat-security -Wimplicit-fallthrough \
@@ -55,7 +59,8 @@ PROGRAMS    :=
 TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
-.PHONY: all check check-unit check-integration install clean deps format format-check bench
+.PHONY: all check check-unit check-integration install clean deps format format-check bench \
+        demo test
 all:
 
 ifneq ($(V),1)
@@ -68,6 +73,7 @@ include services/core/build.mk
 include services/exec/build.mk
 include services/launcher/build.mk
 include tests/build.mk
+include tests/integration/build.mk
 
 all: $(PROGRAMS) $(B)/catalogue.json
 
@@ -97,6 +103,17 @@ install: all
 
 deps:
 	./tests/install-deps.sh
+
+# README's first command: the suite on its embedded defaults, shown at work, then stopped.
+demo: deps
+	$(MAKE) all
+	./demo/demo.sh $(B)
+
+# README's second command (and .ci/run): every test, plain and under ASan+UBSan.
+test: deps
+	$(MAKE) -j2 check
+	$(MAKE) -j2 SANITIZE=1 check
+	$(MAKE) format-check
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

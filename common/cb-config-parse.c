@@ -57,6 +57,7 @@ static const struct key_spec keys[] = {
     KEY("sessions", "instance_idle_exit_seconds", KEY_U64, idle_exit_seconds, 30 * 86400),
     KEY("workers", "min_threads", KEY_UINT, workers_min, 1024),
     KEY("workers", "max_threads", KEY_UINT, workers_max, 1024),
+    KEY("workers", "stall_seconds", KEY_U64, stall_seconds, 86400),
     KEY("logging", "request_logging", KEY_SAMPLE, request_log_sample, 1000000),
     KEY("test", "max_sleep_ms", KEY_U64, test_max_sleep_ms, 3600000),
 };

@@ -38,7 +38,8 @@ struct cb_config *cb_config_new_default(void)
         .grace_seconds = 600,
         .idle_exit_seconds = 60,
         .workers_min = 2,
-        .workers_max = 32,
+        .workers_max = 64,
+        .stall_seconds = 300,
         .request_log_sample = 0,
         .test_max_sleep_ms = 10000,
     };

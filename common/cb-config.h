@@ -44,6 +44,7 @@ struct cb_config {
 
     /* [workers] */
     unsigned workers_min, workers_max;
+    uint64_t stall_seconds; /* every worker busy, work waiting, none done: stuck */
 
     /* [logging] */
     unsigned request_log_sample; /* 0 off; 1 every request; N one in N */

@@ -409,7 +409,7 @@ static bool on_health(void *userdata)
 {
     struct server *srv = userdata;
 
-    return !cb_pool_stuck(srv->pool, 30 * CB_USEC_PER_SEC);
+    return !cb_pool_stuck(srv->pool, srv->config->stall_seconds * CB_USEC_PER_SEC);
 }
 
 static bool on_idle(void *userdata)

@@ -27,7 +27,7 @@ struct cb_limits {
 /*
  * Parses one JSON text (any type). Invalid UTF-8, duplicate keys, trailing bytes and
  * numbers beyond 64 bits are refused. On failure fills reterr with E_PROTOCOL and a message
- * naming the problem and its byte offset, and returns -EBADMSG.
+ * naming the problem and its byte offset, and returns -EPROTO.
  */
 int cb_json_parse(const char *buf, size_t len, json_t **ret, struct cb_error *reterr);
 

@@ -32,6 +32,33 @@ static void log_refusal(struct client *c, const struct cb_error *err, const char
                 (unsigned)c->uid, (int)c->pid, err->message ? err->message : "");
 }
 
+void router_log_answer(struct client *c,
+                       const char *module,
+                       const char *function,
+                       const char *request_id,
+                       const char *session,
+                       uint64_t start_usec,
+                       const char *error_code)
+{
+    struct router_request_log l = {
+        .module = module,
+        .function = function,
+        .request_id = request_id,
+        .session = session,
+        .uid = c->uid,
+        .pid = c->pid,
+        .duration_usec = cb_now_monotonic_usec() - start_usec,
+        .error_code = error_code,
+    };
+
+    router_log_request(c->router, &l);
+}
+
+void router_new_request_id(struct router *r, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s-%llx", r->boot_tag, (unsigned long long)++r->next_request);
+}
+
 void router_answer_error(struct client *c,
                          const json_t *id,
                          const char *module,
@@ -49,6 +76,8 @@ void router_answer_error(struct client *c,
     }
     log_refusal(c, err, mf);
     router_stats_answered(&c->router->stats, err->code, true, cb_now_monotonic_usec() - start_usec);
+    router_log_answer(c, module, function, NULL, NULL, start_usec,
+                      cb_error_code_to_string(err->code));
 
     response = cb_response_error(id, err);
     router_client_send(c, response);
@@ -73,6 +102,7 @@ static void answer_system(struct client *c,
         return;
     }
     router_stats_answered(&c->router->stats, -1, false, cb_now_monotonic_usec() - start_usec);
+    router_log_answer(c, m->name, f->name, NULL, req->session, start_usec, NULL);
     response = cb_response_success(req->id, result);
     router_client_send(c, response);
     json_decref(response);
@@ -94,16 +124,10 @@ static int check_instance_uid(struct router *r,
     return 0;
 }
 
-static int forward(struct client *c,
-                   const struct cb_request *req,
-                   const struct cb_module *m,
-                   const struct cb_function *f,
-                   json_t *params,
-                   struct router_session *s,
-                   uint64_t start_usec,
-                   struct cb_error *err)
+static int forward(struct client *c, const struct router_forward *fw, struct cb_error *err)
 {
     struct router *r = c->router;
+    const struct cb_module *m = fw->module;
     const struct cb_family_info *family;
     size_t n_families, index;
     struct upstream *u;
@@ -123,7 +147,7 @@ static int forward(struct client *c,
     if (!u) {
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
-    return router_upstream_forward(u, c, req, m, f, params, s, start_usec, err);
+    return router_upstream_forward(u, c, fw, err);
 }
 
 static struct router_session *session_for(struct client *c, const struct cb_request *req)
@@ -182,7 +206,19 @@ static int route(struct client *c,
         answer_system(c, req, m, f, params, start_usec);
         k = 0;
     } else {
-        k = forward(c, req, m, f, params, s, start_usec, err);
+        char rid[40];
+        struct router_forward fw = {
+            .req = req,
+            .module = m,
+            .function = f,
+            .params = params,
+            .session = s,
+            .start_usec = start_usec,
+            .request_id = rid,
+        };
+
+        router_new_request_id(c->router, rid, sizeof rid);
+        k = forward(c, &fw, err);
     }
     json_decref(params);
     return k;

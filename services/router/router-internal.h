@@ -75,6 +75,8 @@ struct pending {
     const struct cb_module *module;
     const struct cb_function *function;
     bool control;
+    char request_id[40];
+    char session[33];
 };
 
 enum upstream_state {
@@ -132,7 +134,23 @@ struct router {
     uint64_t next_request;
     char boot_tag[9];
     bool stopping; /* sessions outlive a router restart: no session_end is sent then */
+    uint64_t logged_requests;
 };
+
+struct router_request_log {
+    const char *module;
+    const char *function;
+    const char *request_id;
+    const char *session;
+    uid_t uid;
+    pid_t pid;
+    uint64_t duration_usec;
+    const char *error_code; /* NULL on success */
+};
+
+/* router-log.c */
+void router_log_request(struct router *r, const struct router_request_log *l);
+void router_new_request_id(struct router *r, char *buf, size_t size);
 
 /* router-access.c */
 int router_access_load(struct router_access *a, const struct cb_config *c);
@@ -158,6 +176,13 @@ void router_answer_error(struct client *c,
                          const char *function,
                          uint64_t start_usec,
                          struct cb_error *err);
+void router_log_answer(struct client *c,
+                       const char *module,
+                       const char *function,
+                       const char *request_id,
+                       const char *session,
+                       uint64_t start_usec,
+                       const char *error_code);
 
 /* router-session.c */
 struct router_session *router_session_get(struct router *r, uid_t uid, const char *token);
@@ -170,14 +195,19 @@ struct upstream *router_upstream_get(struct router *r,
                                      const struct cb_family_info *family,
                                      size_t family_index,
                                      uid_t uid);
+struct router_forward {
+    const struct cb_request *req;
+    const struct cb_module *module;
+    const struct cb_function *function;
+    json_t *params;
+    struct router_session *session;
+    uint64_t start_usec;
+    const char *request_id;
+};
+
 int router_upstream_forward(struct upstream *u,
                             struct client *c,
-                            const struct cb_request *req,
-                            const struct cb_module *m,
-                            const struct cb_function *f,
-                            json_t *params,
-                            struct router_session *s,
-                            uint64_t start_usec,
+                            const struct router_forward *f,
                             struct cb_error *reterr);
 void router_upstream_send_session_end(struct upstream *u, const char *token);
 void router_upstream_activated(struct upstream *u,

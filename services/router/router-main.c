@@ -86,6 +86,10 @@ static int router_setup(struct router *r)
         return -ENOMEM;
     }
 
+    /* Request logging is an explicit opt-in to per-request debug entries. */
+    if (r->config->request_log_sample > 0 && cb_log_get_max_level() < LOG_DEBUG) {
+        cb_log_set_max_level(LOG_DEBUG);
+    }
     k = pick_activator(r);
     if (k < 0) {
         return k;

@@ -106,6 +106,8 @@ static void fail_pending(struct upstream *u, const char *reason)
             }
             router_stats_answered(&r->stats, err.code, false,
                                   cb_now_monotonic_usec() - p->start_usec);
+            router_log_answer(p->client, p->module->name, p->function->name, p->request_id,
+                              p->session, p->start_usec, "E_UNAVAILABLE");
             json_t *resp = cb_response_error(p->client_id, &err);
             router_client_send(p->client, resp);
             json_decref(resp);
@@ -192,6 +194,8 @@ static void relay_answer(struct upstream *u, struct pending *p, const char *rest
 
     router_stats_answered(&r->stats, ok ? -1 : CB_E_INTERNAL, false,
                           cb_now_monotonic_usec() - p->start_usec);
+    router_log_answer(p->client, p->module->name, p->function->name, p->request_id, p->session,
+                      p->start_usec, ok ? NULL : "failed");
     if (p->client->closed) {
         free(id_text);
         return;
@@ -432,26 +436,20 @@ static void upstream_start(struct upstream *u)
 
 static json_t *build_request(struct upstream *u,
                              struct client *c,
-                             const struct cb_request *req,
-                             const struct cb_module *m,
-                             const struct cb_function *f,
-                             json_t *params,
-                             struct router_session *s,
+                             const struct router_forward *f,
                              uint64_t id)
 {
-    struct router *r = u->router;
-    char rid[40];
+    struct router_session *s = f->session;
     json_t *o;
     uint64_t *sent;
 
-    snprintf(rid, sizeof rid, "%s-%" PRIx64, r->boot_tag, ++r->next_request);
     /* "id" first: the answer then starts with it and is relayed without parsing. */
     o = json_pack("{s:I, s:s, s:s, s:O, s:s, s:{s:i, s:i, s:i}, s:s}", "id", (json_int_t)id,
-                  "module", m->name, "function", f->name, "params", params, "session", s->token,
-                  "peer", "uid", (int)c->uid, "gid", (int)c->gid, "pid", (int)c->pid, "request_id",
-                  rid);
-    if (o && req->timeout_ms >= 0) {
-        json_object_set_new(o, "timeout_ms", json_integer(req->timeout_ms));
+                  "module", f->module->name, "function", f->function->name, "params", f->params,
+                  "session", s->token, "peer", "uid", (int)c->uid, "gid", (int)c->gid, "pid",
+                  (int)c->pid, "request_id", f->request_id);
+    if (o && f->req->timeout_ms >= 0) {
+        json_object_set_new(o, "timeout_ms", json_integer(f->req->timeout_ms));
     }
 
     /* session_env travels once per session and connection (DESIGN.md): instances keep it. */
@@ -501,12 +499,7 @@ static void track_session(struct upstream *u, struct router_session *s)
 
 int router_upstream_forward(struct upstream *u,
                             struct client *c,
-                            const struct cb_request *req,
-                            const struct cb_module *m,
-                            const struct cb_function *f,
-                            json_t *params,
-                            struct router_session *s,
-                            uint64_t start_usec,
+                            const struct router_forward *f,
                             struct cb_error *reterr)
 {
     struct pending *p = calloc(1, sizeof *p);
@@ -518,13 +511,15 @@ int router_upstream_forward(struct upstream *u,
     }
     *p = (struct pending){ .client = c,
                            .upstream_id = u->next_id++,
-                           .start_usec = start_usec,
-                           .module = m,
-                           .function = f };
-    p->client_id = req->id ? json_incref(req->id) : NULL;
+                           .start_usec = f->start_usec,
+                           .module = f->module,
+                           .function = f->function };
+    p->client_id = f->req->id ? json_incref(f->req->id) : NULL;
+    snprintf(p->request_id, sizeof p->request_id, "%s", f->request_id);
+    snprintf(p->session, sizeof p->session, "%s", f->session->token);
 
-    track_session(u, s);
-    o = build_request(u, c, req, m, f, params, s, p->upstream_id);
+    track_session(u, f->session);
+    o = build_request(u, c, f, p->upstream_id);
     k = o ? queue_frame(u, o, p) : -ENOMEM;
     json_decref(o);
     if (k < 0) {

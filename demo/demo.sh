@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The demo: starts the suite with cpan-bridge-dev on its embedded defaults, shows each family
+# at work, and stops it again. Usage: demo/demo.sh [BUILD_DIR]
+set -euo pipefail
+
+build=$(cd "${1:-build}" && pwd)
+dir=$(mktemp -d /tmp/cpan-bridge-demo.XXXXXX)
+trap '"$build/cpan-bridge-dev" stop --runtime-dir "$dir" >/dev/null; rm -rf "$dir"' EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+call() { "$build/cpan-bridge-client" --socket "$CPAN_BRIDGE_SOCKET" call "$@"; }
+
+say "Starting the suite with cpan-bridge-dev in $dir"
+eval "$("$build/cpan-bridge-dev" start --runtime-dir "$dir")"
+echo "CPAN_BRIDGE_SOCKET=$CPAN_BRIDGE_SOCKET"
+echo "CPAN_BRIDGE_EXEC=$CPAN_BRIDGE_EXEC"
+
+say "test.ping through the router (the core family instance starts on this first call)"
+call test ping '{"from": "demo"}'
+
+say "test.echo keeps every value as it was: NUL, CJK, emoji, numbers, nesting"
+call test echo '{"text": "a\u0000b \u4e2d\u6587 \ud83d\ude00", "n": 42, "x": 1.5, "list": [true, null]}'
+
+say "A session ends when its client closes its last connection: each client here starts at 1"
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+for _ in 1 2 3; do
+    "$build/cpan-bridge-client" --socket "$CPAN_BRIDGE_SOCKET" --session "$token" call test counter
+done
+
+say "Bad input gets a clear error with a code"
+call nonexistent function || true
+call test sleep '{"ms": "soon"}' || true
+
+say "Process mode gives the same answers without any daemon (cpan-bridge-exec)"
+"$build/cpan-bridge-client" --exec "$CPAN_BRIDGE_EXEC" call test echo '{"same": "answer"}'
+
+say "The router's own counters (system.stats)"
+call system stats | head -c 400
+echo
+
+say "Stopping the suite"

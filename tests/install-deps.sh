@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Installs what building and testing cpan-bridge needs, with apt-get (Debian, Ubuntu) or dnf
+# (RHEL, Fedora), and says what it installs. Packages already present are left alone.
+set -euo pipefail
+
+debian_packages=(
+    gcc make pkg-config              # the toolchain
+    libsystemd-dev libjansson-dev    # common/: sd-event, sd-daemon, sd-journal, jansson
+    check                            # unit and integration tests
+    systemd                          # systemd-socket-activate, used by the activation tests
+    clang-format                     # make format, make format-check
+    perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
+)
+
+rpm_packages=(
+    gcc make pkgconf-pkg-config
+    systemd-devel jansson-devel
+    check-devel
+    systemd
+    clang-tools-extra
+    perl perl-Cpanel-JSON-XS
+)
+
+missing_debian() {
+    local p
+    for p in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+    done
+}
+
+missing_rpm() {
+    local p
+    for p in "${rpm_packages[@]}"; do
+        rpm -q "$p" >/dev/null 2>&1 || echo "$p"
+    done
+}
+
+if command -v apt-get >/dev/null; then
+    mapfile -t want < <(missing_debian)
+    if [ ${#want[@]} -eq 0 ]; then
+        echo "deps: every package is installed already (${debian_packages[*]})"
+        exit 0
+    fi
+    echo "deps: installing with apt-get: ${want[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${want[@]}"
+elif command -v dnf >/dev/null; then
+    mapfile -t want < <(missing_rpm)
+    if [ ${#want[@]} -eq 0 ]; then
+        echo "deps: every package is installed already (${rpm_packages[*]})"
+        exit 0
+    fi
+    # check-devel lives in CodeReady Builder on RHEL 9 (crb on CentOS Stream and Alma).
+    echo "deps: installing with dnf: ${want[*]}"
+    dnf install -y "${want[@]}"
+else
+    echo "deps: neither apt-get nor dnf found; install these by hand: ${debian_packages[*]}" >&2
+    exit 1
+fi
