@@ -22,12 +22,14 @@ const char *it_build_dir(void)
 
 static void run_launcher(struct it_suite *s, const char *verb, const char *config)
 {
+    const char *watchdog = getenv("CB_IT_WATCHDOG_SEC");
     char cmd[1024], line[400];
     FILE *p;
     int status;
 
-    snprintf(cmd, sizeof cmd, "%s/cpan-bridge-dev %s --runtime-dir %s%s%s", it_build_dir(), verb,
-             s->dir, config ? " --config " : "", config ? config : "");
+    snprintf(cmd, sizeof cmd, "%s/cpan-bridge-dev %s --runtime-dir %s%s%s%s%s", it_build_dir(),
+             verb, s->dir, config ? " --config " : "", config ? config : "",
+             watchdog && config ? " --watchdog-sec " : "", watchdog && config ? watchdog : "");
     p = popen(cmd, "r");
     ck_assert_msg(p, "cannot run '%s'", cmd);
     while (fgets(line, sizeof line, p)) {
