@@ -14,7 +14,8 @@ static json_t *instance_entry(json_t *status, const char *family)
     json_t *i;
     size_t k;
 
-    json_array_foreach (json_object_get(status, "instances"), k, i) {
+    json_array_foreach(json_object_get(status, "instances"), k, i)
+    {
         if (strcmp(json_string_value(json_object_get(i, "family")), family) == 0) {
             return i;
         }
