@@ -50,7 +50,8 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 ALL_CFLAGS  := -std=gnu11 $(WARN_FLAGS) $(SAN_FLAGS) -I. -D_GNU_SOURCE \
-               -DCB_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+               -DCB_VERSION='"$(VERSION)"' -DCB_LIBEXECDIR='"$(LIBEXECDIR)"' \
+               $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 LIBS        := $(PKG_LIBS) -lpthread -lm
 

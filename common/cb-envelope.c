@@ -278,6 +278,7 @@ int cb_request_parse(const char *payload,
         return r;
     }
 
+    req.frame_len = len;
     *ret = req;
     return 0;
 }

@@ -30,6 +30,7 @@ struct cb_request {
     int64_t timeout_ms;  /* -1 when absent */
     const char *request_id;
     const char *client_version;
+    size_t frame_len; /* bytes of the frame it was parsed from */
 
     /* Only from the router (refused from clients): */
     json_t *peer; /* {uid, gid, pid} */

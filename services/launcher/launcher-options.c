@@ -68,6 +68,22 @@ static int replace_absolute(char **path, const char *what)
     return 0;
 }
 
+/* Run from build/ the daemons sit beside us; installed, we are in bindir and they in libexec. */
+static int installed_bin_dir(struct lc_options *o)
+{
+    CB_CLEANUP(cb_freep) char *router = lc_path(o->bin_dir, "cpan-bridge-router");
+
+    if (!router) {
+        return -ENOMEM;
+    }
+    if (access(router, X_OK) == 0 || access(CB_LIBEXECDIR "/cpan-bridge-router", X_OK) < 0) {
+        return 0;
+    }
+    free(o->bin_dir);
+    o->bin_dir = strdup(CB_LIBEXECDIR);
+    return o->bin_dir ? 0 : -ENOMEM;
+}
+
 static int default_units_dir(struct lc_options *o)
 {
     CB_CLEANUP(cb_freep) char *candidate = lc_path(o->bin_dir, "../units");
@@ -113,6 +129,8 @@ int lc_options_finish(struct lc_options *o, bool create)
         r = replace_absolute(&o->bin_dir, "binary directory");
     } else if ((r = own_directory(&o->bin_dir)) < 0) {
         cb_log_error_errno(r, "cannot find the directory of this program; use --bin-dir");
+    } else {
+        r = installed_bin_dir(o);
     }
     if (r < 0) {
         return r;

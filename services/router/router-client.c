@@ -20,7 +20,8 @@
 #include "common/cb-service.h"
 #include "common/cb-time.h"
 
-/* Stop reading a client whose unread answers pile up; it resumes once they drain. */
+/* Stop reading a client whose unread answers and unanswered requests pile up; it resumes
+ * once they drain. */
 #define CLIENT_OUT_HIGH_WATER (32u * 1024u * 1024u)
 
 void router_client_unref(struct client *c)
@@ -61,14 +62,34 @@ static void client_close(struct client *c)
     router_client_unref(c);
 }
 
-static void client_update_events(struct client *c)
+static void arm_stall_timer(struct client *c);
+
+static void stall_timer_paused(struct client *c, bool paused)
+{
+    if (paused) {
+        if (c->stall_timer) {
+            (void)sd_event_source_set_enabled(c->stall_timer, SD_EVENT_OFF);
+        }
+        return;
+    }
+    arm_stall_timer(c);
+}
+
+void router_client_update_events(struct client *c)
 {
     uint32_t events = 0;
 
     if (c->closed) {
         return;
     }
-    c->reading_paused = cb_buf_pending(&c->out) > CLIENT_OUT_HIGH_WATER;
+    bool was_paused = c->reading_paused;
+
+    /* Requests in flight count too: a client that sends and never reads is bounded. */
+    c->reading_paused = cb_buf_pending(&c->out) + c->inflight_bytes > CLIENT_OUT_HIGH_WATER;
+    /* A frame we stopped reading has not stalled: its clock runs only while we read. */
+    if (c->reading_paused != was_paused) {
+        stall_timer_paused(c, c->reading_paused);
+    }
     if (!c->reading_paused && !c->close_after_flush) {
         events |= EPOLLIN;
     }
@@ -98,7 +119,7 @@ static void client_flush(struct client *c)
         client_close(c);
         return;
     }
-    client_update_events(c);
+    router_client_update_events(c);
 }
 
 void router_client_send_text(struct client *c, const char *text, size_t len)
@@ -234,7 +255,7 @@ static void client_read(struct client *c)
         return;
     }
     arm_stall_timer(c);
-    client_update_events(c);
+    router_client_update_events(c);
 }
 
 static int on_client_io(sd_event_source *s CB_UNUSED,

@@ -215,6 +215,7 @@ static int route(struct client *c,
             .session = s,
             .start_usec = start_usec,
             .request_id = rid,
+            .req_bytes = req->frame_len,
         };
 
         router_new_request_id(c->router, rid, sizeof rid);

@@ -59,6 +59,7 @@ struct client {
     bool reading_paused;
     unsigned refs;
     unsigned inflight;
+    uint64_t inflight_bytes; /* request bytes forwarded and not yet answered */
     char own_token[33];
     struct router_session **sessions; /* sessions this connection holds a reference on */
     size_t n_sessions;
@@ -77,6 +78,7 @@ struct pending {
     bool control;
     char request_id[40];
     char session[33];
+    uint64_t bytes; /* the request's size, counted in its client's inflight_bytes */
 };
 
 enum upstream_state {
@@ -166,6 +168,7 @@ int router_client_listen(struct router *r);
 void router_client_send(struct client *c, json_t *response);
 void router_client_send_text(struct client *c, const char *text, size_t len);
 void router_client_unref(struct client *c);
+void router_client_update_events(struct client *c);
 void router_clients_close_all(struct router *r);
 
 /* router-dispatch.c */
@@ -203,6 +206,7 @@ struct router_forward {
     struct router_session *session;
     uint64_t start_usec;
     const char *request_id;
+    uint64_t req_bytes;
 };
 
 int router_upstream_forward(struct upstream *u,

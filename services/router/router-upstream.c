@@ -68,6 +68,8 @@ static void pending_free(struct pending *p)
     json_decref(p->client_id);
     if (p->client) {
         p->client->inflight--;
+        p->client->inflight_bytes -= p->bytes;
+        router_client_update_events(p->client); /* it may read again */
         router_client_unref(p->client);
     }
     free(p);
@@ -529,6 +531,8 @@ int router_upstream_forward(struct upstream *u,
     }
     c->refs++;
     c->inflight++;
+    p->bytes = f->req_bytes;
+    c->inflight_bytes += p->bytes;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
 
     if (u->state == UPSTREAM_IDLE) {

@@ -2,9 +2,13 @@
 /* Integration: the wire protocol through the router, good and broken input alike. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/integration/it-harness.h"
@@ -335,6 +339,102 @@ START_TEST(test_error_codes_and_retryable)
 }
 END_TEST
 
+START_TEST(test_caller_not_allowed_gets_denied)
+{
+    int pipefd[2];
+    char code[64] = "";
+    pid_t pid;
+    int status;
+
+    if (getuid() != 0) {
+        return; /* needs to become another user: CI runs as root */
+    }
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct cb_client *c = NULL;
+        json_t *resp = NULL;
+
+        /* nobody is not in the suite's [access]: the connection succeeds, the call is refused. */
+        if (setgid(65534) < 0 || setuid(65534) < 0 ||
+            cb_client_connect(it_current.socket, 5000, &c) < 0 ||
+            cb_client_call(c, "test", "ping", NULL, &resp) < 0) {
+            _exit(2);
+        }
+        dprintf(pipefd[1], "%s", it_code(resp));
+        _exit(0);
+    }
+    close(pipefd[1]);
+    ck_assert_int_ge(read(pipefd[0], code, sizeof code - 1), 0);
+    close(pipefd[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_str_eq(code, "E_DENIED");
+}
+END_TEST
+
+struct hog {
+    struct cb_client *client;
+    int sent;
+};
+
+static void *hog_main(void *userdata)
+{
+    struct hog *h = userdata;
+    size_t n = 1024 * 1024;
+    char *big = malloc(n + 1);
+
+    memset(big, 'x', n);
+    big[n] = '\0';
+    for (int i = 0; i < 96; i++) {
+        json_t *req = json_pack("{s:i, s:s, s:s, s:{s:s}}", "id", i, "module", "test", "function",
+                                "echo", "params", "big", big);
+        int r = cb_client_send(h->client, req);
+
+        json_decref(req);
+        if (r < 0) {
+            break;
+        }
+        __atomic_store_n(&h->sent, i + 1, __ATOMIC_SEQ_CST);
+    }
+    free(big);
+    return NULL;
+}
+
+START_TEST(test_unread_answers_do_not_block_others)
+{
+    struct hog h = { .client = it_connect(&it_current) };
+    struct cb_client *other = it_connect(&it_current);
+    pthread_t thread;
+    int last = -1, sent;
+    json_t *resp;
+
+    /* The hog sends 96 MiB of echoes and reads none of its answers. */
+    ck_assert_int_eq(pthread_create(&thread, NULL, hog_main, &h), 0);
+
+    /* Wait until it stops making progress: the router stopped reading it. */
+    for (int still = 0; still < 50;) {
+        usleep(20000);
+        sent = __atomic_load_n(&h.sent, __ATOMIC_SEQ_CST);
+        still = sent == last ? still + 1 : 0;
+        last = sent;
+    }
+    ck_assert_int_lt(last, 96);
+
+    /* Everyone else is served meanwhile. */
+    for (int i = 0; i < 20; i++) {
+        resp = it_call(other, "test", "ping", NULL);
+        ck_assert(cb_client_response_ok(resp));
+        json_decref(resp);
+    }
+    ck_assert_int_eq(shutdown(cb_client_fd(h.client), SHUT_RDWR), 0);
+    pthread_join(thread, NULL);
+    cb_client_free(h.client);
+    cb_client_free(other);
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -356,6 +456,8 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, test_values_cross_unchanged);
     tcase_add_test(tc, test_eight_mib_payload);
     tcase_add_test(tc, test_error_codes_and_retryable);
+    tcase_add_test(tc, test_caller_not_allowed_gets_denied);
+    tcase_add_test(tc, test_unread_answers_do_not_block_others);
     suite_add_tcase(s, tc);
     return s;
 }
