@@ -122,5 +122,9 @@ format:
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# Benchmarks print side-by-side ratios from one run; they assert nothing.
+bench: all
+	./tests/bench/bench-c.sh $(B)
+
 clean:
 	rm -rf build build-sanitize $(CLEAN_EXTRA)

@@ -36,6 +36,19 @@ static const struct cb_handler *find_handler(const struct cb_family *family,
     return NULL;
 }
 
+bool cb_family_runs_inline(const struct cb_family *family, const char *module, const char *function)
+{
+    const struct cb_module *m;
+    const struct cb_function *f;
+    const struct cb_handler *h;
+
+    if (cb_catalogue_resolve(module, function, &m, &f, NULL) < 0) {
+        return true; /* answered with an error at once, whichever thread does it */
+    }
+    h = find_handler(family, m, f);
+    return !h || h->runs_inline;
+}
+
 /* One-shot mode answers the stateless system functions itself; the router does otherwise. */
 static int system_oneshot(struct cb_call *call, json_t **ret, struct cb_error *err)
 {

@@ -40,6 +40,7 @@ struct cb_handler {
     const char *module;
     const char *function;
     cb_handler_fn fn;
+    bool runs_inline; /* never blocks and costs microseconds: may run on the loop thread */
 };
 
 struct cb_family {
@@ -64,6 +65,10 @@ struct cb_request;
 json_t *cb_family_dispatch(const struct cb_family *family,
                            struct cb_call *call,
                            const struct cb_request *req);
+
+/* Whether module.function (names or aliases) has a handler that may run on the loop thread. */
+bool cb_family_runs_inline(const struct cb_family *family, const char *module,
+                           const char *function);
 
 /* "Linux 6.1.0 x86_64" */
 const char *cb_platform_string(void);

@@ -150,9 +150,17 @@ size_t cb_hashmap_size(const struct cb_hashmap *m)
     return m->size;
 }
 
+/* Hex without printf: ids are looked up on every request. */
 static void u64_key(uint64_t key, char *buf, size_t size)
 {
-    snprintf(buf, size, "%" PRIx64, key);
+    static const char digits[] = "0123456789abcdef";
+    size_t n = 0;
+
+    do {
+        buf[n++] = digits[key & 15];
+        key >>= 4;
+    } while (key && n < size - 1);
+    buf[n] = '\0';
 }
 
 int cb_hashmap_put_u64(struct cb_hashmap *m, uint64_t key, void *value)

@@ -202,26 +202,63 @@ static size_t collect_owned_locked(struct cb_registry *r,
     return n;
 }
 
-unsigned cb_registry_end_session(struct cb_registry *r, const char *token, const char *reason)
+unsigned cb_registry_clear_session(struct cb_registry *r,
+                                   struct cb_session *pub,
+                                   const char *reason)
 {
+    struct session_entry *s = (struct session_entry *)pub;
     struct cb_handle **owned = NULL;
-    struct session_entry *s;
+    void *old_data;
     size_t n;
 
     pthread_mutex_lock(&r->lock);
-    n = collect_owned_locked(r, token, &owned);
+    n = collect_owned_locked(r, s->pub.token, &owned);
     for (size_t i = 0; i < n; i++) {
         unlink_handle_locked(r, owned[i], reason);
         handle_unref_locked(owned[i]);
     }
-    s = cb_hashmap_remove(r->sessions, token);
-    pthread_mutex_unlock(&r->lock);
-
-    free(owned);
-    if (s) {
-        session_free(r, s);
+    for (size_t i = 0; i < MAX_CURRENT; i++) {
+        free(s->current[i].id);
+        s->current[i] = (struct current_entry){ 0 };
     }
+    pthread_mutex_unlock(&r->lock);
+    free(owned);
+
+    /* Only this session's own serial queue touches its family state and env. */
+    old_data = s->pub.family_data;
+    s->pub.family_data = r->ops.data_new ? r->ops.data_new() : NULL;
+    if (r->ops.data_free && old_data) {
+        r->ops.data_free(old_data);
+    }
+    json_decref(s->pub.env);
+    s->pub.env = NULL;
     return (unsigned)n;
+}
+
+void cb_registry_forget_session(struct cb_registry *r, struct cb_session *pub)
+{
+    struct session_entry *s = (struct session_entry *)pub;
+
+    pthread_mutex_lock(&r->lock);
+    (void)cb_hashmap_remove(r->sessions, s->pub.token);
+    pthread_mutex_unlock(&r->lock);
+    session_free(r, s);
+}
+
+unsigned cb_registry_end_session(struct cb_registry *r, const char *token, const char *reason)
+{
+    struct cb_session *s;
+    unsigned n;
+
+    pthread_mutex_lock(&r->lock);
+    s = cb_hashmap_get(r->sessions, token);
+    pthread_mutex_unlock(&r->lock);
+    if (!s) {
+        return 0;
+    }
+    n = cb_registry_clear_session(r, s, reason);
+    cb_registry_forget_session(r, s);
+    return n;
 }
 
 unsigned cb_registry_n_sessions(struct cb_registry *r)

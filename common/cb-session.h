@@ -54,7 +54,16 @@ struct cb_registry *cb_registry_free(struct cb_registry *r);
 /* Looks a session up, making it when absent (create). Owned by the registry. */
 struct cb_session *cb_registry_session(struct cb_registry *r, const char *token, bool create);
 
-/* Ends a session: frees the handles it made and its family state. Returns handles closed. */
+/*
+ * Ends a session's state: the handles it made, its current handles, its family state (made
+ * afresh) and its env. Run it on the session's own serial queue. Returns handles closed.
+ */
+unsigned cb_registry_clear_session(struct cb_registry *r, struct cb_session *s, const char *reason);
+
+/* Removes and frees a session; only when no work of it is queued or running. */
+void cb_registry_forget_session(struct cb_registry *r, struct cb_session *s);
+
+/* Both, for a session with nothing queued (grace expiry). Returns handles closed. */
 unsigned cb_registry_end_session(struct cb_registry *r, const char *token, const char *reason);
 
 /* Sessions and handles alive now; whether no session state is held at all (for idle exit). */

@@ -56,7 +56,26 @@ void router_log_answer(struct client *c,
 
 void router_new_request_id(struct router *r, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s-%llx", r->boot_tag, (unsigned long long)++r->next_request);
+    static const char digits[] = "0123456789abcdef";
+    uint64_t n = ++r->next_request;
+    char hex[17];
+    size_t k = 0;
+
+    /* "<boot tag>-<counter>", built without printf: one is made for every request. */
+    do {
+        hex[k++] = digits[n & 15];
+        n >>= 4;
+    } while (n);
+    if (size < sizeof r->boot_tag + k + 1) {
+        buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, r->boot_tag, sizeof r->boot_tag - 1);
+    buf[sizeof r->boot_tag - 1] = '-';
+    for (size_t i = 0; i < k; i++) {
+        buf[sizeof r->boot_tag + i] = hex[k - 1 - i];
+    }
+    buf[sizeof r->boot_tag + k] = '\0';
 }
 
 void router_answer_error(struct client *c,
