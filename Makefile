@@ -15,6 +15,9 @@ DATADIR     ?= $(PREFIX)/share/cpan-bridge
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR  ?= /etc
 PERLDIR     ?= $(PREFIX)/share/perl5/vendor_perl
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+POLKITDIR   ?= $(PREFIX)/share/polkit-1/rules.d
 DESTDIR     ?=
 
 VERSION     := 0.1.0
@@ -101,6 +104,10 @@ install: all
 	install -m 0644 units/*.socket units/*.service units/*.target $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf.d
 	install -m 0644 rpm/cpan-bridge.conf $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(POLKITDIR)
+	install -m 0644 rpm/cpan-bridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpan-bridge.conf
+	install -m 0644 rpm/cpan-bridge.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cpan-bridge.conf
+	install -m 0644 rpm/60-cpan-bridge.rules $(DESTDIR)$(POLKITDIR)/60-cpan-bridge.rules
 
 deps:
 	./tests/install-deps.sh
