@@ -18,6 +18,7 @@ PERLDIR     ?= $(PREFIX)/share/perl5/vendor_perl
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 POLKITDIR   ?= $(PREFIX)/share/polkit-1/rules.d
+CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
 DESTDIR     ?=
 
 VERSION     := 0.1.0
@@ -64,7 +65,7 @@ TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
 .PHONY: all check check-unit check-integration install clean deps format format-check bench \
-        demo test
+        demo test check-units
 all:
 
 ifneq ($(V),1)
@@ -92,7 +93,11 @@ $(B)/%.o: %.c
 $(B)/catalogue.json: $(B)/cpan-bridge-exec
 	$(B)/cpan-bridge-exec --dump-catalogue > $@.tmp && mv $@.tmp $@
 
-check: check-unit check-integration
+check: check-unit check-integration check-units
+
+# systemd-analyze verify and the exposure thresholds of the installed units.
+check-units: all
+	./tests/units/check-units.sh $(B)
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(BINDIR)
@@ -108,6 +113,8 @@ install: all
 	install -m 0644 rpm/cpan-bridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpan-bridge.conf
 	install -m 0644 rpm/cpan-bridge.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cpan-bridge.conf
 	install -m 0644 rpm/60-cpan-bridge.rules $(DESTDIR)$(POLKITDIR)/60-cpan-bridge.rules
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 rpm/cpan-bridge.catalog $(DESTDIR)$(CATALOGDIR)/cpan-bridge.catalog
 
 deps:
 	./tests/install-deps.sh

@@ -36,6 +36,9 @@ struct server {
     uint64_t start_usec;
     uid_t router_uid;
     struct conn *conns;
+    const char *config_path;
+    struct cb_config **retired; /* replaced by a reload; calls in flight may still read them */
+    size_t n_retired;
 };
 
 struct conn {
@@ -436,6 +439,31 @@ static bool on_idle(void *userdata)
     return srv->n_conns == 0 && srv->inflight == 0 && cb_registry_empty(srv->registry);
 }
 
+static int on_reload(void *userdata)
+{
+    struct server *srv = userdata;
+    struct cb_config *c = NULL, **grown;
+    char *err = NULL;
+    int r;
+
+    r = cb_config_load(srv->config_path, &c, &err);
+    if (r < 0) {
+        cb_log_error("Cannot reload the configuration: %s", err ? err : strerror(-r));
+        free(err);
+        return r;
+    }
+    grown = realloc(srv->retired, (srv->n_retired + 1) * sizeof *grown);
+    if (!grown) {
+        cb_config_free(c);
+        return -ENOMEM;
+    }
+    srv->retired = grown;
+    srv->retired[srv->n_retired++] = srv->config;
+    srv->config = c;
+    cb_log_notice("Reloaded the configuration; sessions and handles carry on");
+    return 0;
+}
+
 static uid_t service_user_uid(void)
 {
     struct passwd *pw = getpwnam(CB_SERVICE_USER);
@@ -476,13 +504,14 @@ static int setup(struct server *srv, char **listen_paths)
 
 int cb_family_run_daemon(const struct cb_family *family,
                          struct cb_config *config,
-                         char **listen_paths)
+                         const struct cb_family_options *o)
 {
     struct server srv = {
         .family = family,
         .config = config,
         .start_usec = cb_now_monotonic_usec(),
         .router_uid = service_user_uid(),
+        .config_path = o->config_path,
     };
     char name[64];
     int r;
@@ -490,11 +519,12 @@ int cb_family_run_daemon(const struct cb_family *family,
     snprintf(name, sizeof name, "cpan-bridge-%s", family->name);
     r = cb_service_new(name, &srv.service);
     if (r >= 0) {
-        r = setup(&srv, listen_paths);
+        r = setup(&srv, o->listen_paths);
     }
     if (r >= 0) {
         cb_service_set_status(srv.service, on_status, &srv);
         cb_service_set_health(srv.service, on_health, &srv);
+        cb_service_set_reload(srv.service, on_reload, &srv);
         cb_service_set_idle(srv.service, on_idle, &srv,
                             config->idle_exit_seconds * CB_USEC_PER_SEC);
         r = cb_service_run(srv.service);
@@ -507,5 +537,10 @@ int cb_family_run_daemon(const struct cb_family *family,
     cb_pool_free(srv.pool);
     cb_registry_free(srv.registry);
     cb_service_free(srv.service);
+    for (size_t i = 0; i < srv.n_retired; i++) {
+        cb_config_free(srv.retired[i]);
+    }
+    free(srv.retired);
+    cb_config_free(srv.config);
     return r < 0 ? EXIT_FAILURE : r;
 }

@@ -13,6 +13,7 @@ struct cb_family_options {
 int cb_family_run_oneshot(const struct cb_family *family,
                           const struct cb_config *config,
                           int first_frame_fd);
+/* Runs the instance server; takes ownership of config (a reload replaces it). */
 int cb_family_run_daemon(const struct cb_family *family,
                          struct cb_config *config,
-                         char **listen_paths);
+                         const struct cb_family_options *o);

@@ -99,11 +99,11 @@ int cb_family_main(const struct cb_family *family, int argc, char **argv)
 
     if (oneshot) {
         r = cb_family_run_oneshot(family, config, o.first_frame_fd);
+        cb_config_free(config);
     } else {
-        r = cb_family_run_daemon(family, config, o.listen_paths);
+        r = cb_family_run_daemon(family, config, &o);
     }
 
-    cb_config_free(config);
     free(o.listen_paths);
     return r;
 }

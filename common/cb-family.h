@@ -67,7 +67,8 @@ json_t *cb_family_dispatch(const struct cb_family *family,
                            const struct cb_request *req);
 
 /* Whether module.function (names or aliases) has a handler that may run on the loop thread. */
-bool cb_family_runs_inline(const struct cb_family *family, const char *module,
+bool cb_family_runs_inline(const struct cb_family *family,
+                           const char *module,
                            const char *function);
 
 /* "Linux 6.1.0 x86_64" */

@@ -215,3 +215,20 @@ int cb_log_internal(int level,
     errno = saved;
     return -abs(err);
 }
+
+bool cb_ratelimit_take(struct cb_ratelimit *rl, uint64_t now_usec, unsigned *ret_suppressed)
+{
+    *ret_suppressed = 0;
+    if (rl->begin_usec == 0 || now_usec - rl->begin_usec >= rl->interval_usec) {
+        *ret_suppressed = rl->suppressed;
+        rl->begin_usec = now_usec;
+        rl->taken = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->taken < rl->burst) {
+        rl->taken++;
+        return true;
+    }
+    rl->suppressed++;
+    return false;
+}

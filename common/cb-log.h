@@ -2,6 +2,7 @@
 /* Logging to journald with structured fields, or one line on stderr when not under systemd. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <syslog.h>
 
@@ -70,8 +71,29 @@ int cb_log_internal(int level,
 #define cb_log_error_errno(e, ...)   cb_log_full(LOG_ERR, e, NULL, NULL, __VA_ARGS__)
 
 /* MESSAGE_IDs of the key events (made once with systemd-id128 new; see rpm/cpan-bridge.catalog). */
-#define CB_MESSAGE_READY           "6a1f3bd0c4a84b1e9d2c5f07e8a9b341"
-#define CB_MESSAGE_REQUEST_REFUSED "0d5e2c7b9a6f4e18b3c1d4a5f6e7b802"
-#define CB_MESSAGE_INSTANCE_DIED   "c3b84f1e2a7d4c59a0e6b2d1f8c7e913"
-#define CB_MESSAGE_WATCHDOG_STALL  "9e7a1c4b3d2f4a86b5c0e1d2f3a4b5c6"
-#define CB_MESSAGE_REQUEST         "4b2d6f8a1c3e4b5d9f7a2c4e6b8d0f13"
+#define CB_MESSAGE_READY           "196d4f2224424515b18f9ef9b69ced4d"
+#define CB_MESSAGE_REQUEST_REFUSED "2e21d058717544e4ad47ea0e42fdb9a4"
+#define CB_MESSAGE_INSTANCE_DIED   "6e2e3d08159343818bedb27c85cf21a1"
+#define CB_MESSAGE_WATCHDOG_STALL  "218fd94ea46c4ae3a07a2c299765c533"
+#define CB_MESSAGE_REQUEST         "aaaf81a95c944274a7f014eae83053b7"
+
+/*
+ * A simple rate limit for repeated log entries: at most `burst` per `interval_usec`. When a
+ * new interval starts, cb_ratelimit_take() reports through *ret_suppressed how many entries
+ * the previous one dropped, so the caller can say so.
+ */
+struct cb_ratelimit {
+    uint64_t interval_usec;
+    unsigned burst;
+    uint64_t begin_usec;
+    unsigned taken;
+    unsigned suppressed;
+};
+
+#define CB_RATELIMIT_INIT(interval, n)            \
+    {                                             \
+        .interval_usec = (interval), .burst = (n) \
+    }
+
+/* Whether one more entry may be logged now. */
+bool cb_ratelimit_take(struct cb_ratelimit *rl, uint64_t now_usec, unsigned *ret_suppressed);

@@ -32,6 +32,8 @@ struct cb_service {
     void *status_data;
     cb_service_check_fn health_fn;
     void *health_data;
+    cb_service_reload_fn reload_fn;
+    void *reload_data;
     cb_service_check_fn idle_fn;
     void *idle_data;
     uint64_t idle_usec;
@@ -54,6 +56,7 @@ int cb_service_new(const char *name, struct cb_service **ret)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     (void)pthread_sigmask(SIG_BLOCK, &mask, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
 
@@ -217,6 +220,12 @@ void cb_service_set_idle(struct cb_service *s,
     s->idle_usec = idle_usec;
 }
 
+void cb_service_set_reload(struct cb_service *s, cb_service_reload_fn fn, void *userdata)
+{
+    s->reload_fn = fn;
+    s->reload_data = userdata;
+}
+
 void cb_service_stop(struct cb_service *s, int code)
 {
     if (s->stopping) {
@@ -307,6 +316,26 @@ static int on_signal(sd_event_source *source CB_UNUSED,
     return 0;
 }
 
+static int on_reload(sd_event_source *source CB_UNUSED,
+                     const struct signalfd_siginfo *si CB_UNUSED,
+                     void *userdata)
+{
+    struct cb_service *s = userdata;
+    int r;
+
+    if (!s->reload_fn) {
+        cb_log_info("Received SIGHUP; %s has nothing to reload", s->name);
+        return 0;
+    }
+    (void)sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
+    r = s->reload_fn(s->reload_data);
+    if (r < 0) {
+        cb_log_warning_errno(r, "Reloading failed; %s keeps its running configuration", s->name);
+    }
+    (void)sd_notify(0, "READY=1");
+    return 0;
+}
+
 static int setup_loop(struct cb_service *s)
 {
     int r;
@@ -314,6 +343,9 @@ static int setup_loop(struct cb_service *s)
     r = sd_event_add_signal(s->event, NULL, SIGTERM, on_signal, s);
     if (r >= 0) {
         r = sd_event_add_signal(s->event, NULL, SIGINT, on_signal, s);
+    }
+    if (r >= 0) {
+        r = sd_event_add_signal(s->event, NULL, SIGHUP, on_reload, s);
     }
     if (r >= 0) {
         r = sd_event_add_time_relative(s->event, NULL, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC / 10,

@@ -46,6 +46,10 @@ void cb_service_set_idle(struct cb_service *s,
                          void *userdata,
                          uint64_t idle_usec);
 
+/* SIGHUP (systemctl reload): reload runs between RELOADING=1 and READY=1. */
+typedef int (*cb_service_reload_fn)(void *userdata);
+void cb_service_set_reload(struct cb_service *s, cb_service_reload_fn fn, void *userdata);
+
 /* Runs until SIGTERM, SIGINT, idle exit or cb_service_stop(). Returns the exit code. */
 int cb_service_run(struct cb_service *s);
 

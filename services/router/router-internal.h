@@ -15,6 +15,7 @@
 #include "common/cb-envelope.h"
 #include "common/cb-error.h"
 #include "common/cb-hashmap.h"
+#include "common/cb-log.h"
 #include "services/router/router-stats.h"
 
 struct cb_service;
@@ -108,6 +109,7 @@ struct upstream {
     struct cb_hashmap *env_sent; /* session key -> generation sent on this connection */
     unsigned sessions;           /* router sessions that use this instance */
     bool activated;              /* the activator was asked during this connection attempt */
+    enum cb_error_code refusal;  /* the code undelivered requests get when this attempt fails */
     uint64_t connects, failures;
     char last_failure[160];
 };
@@ -120,6 +122,7 @@ struct activator_ops {
 };
 
 struct router {
+    const char *config_path; /* as given on the command line, or NULL for the default */
     struct cb_config *config;
     struct router_access access;
     struct cb_service *service;
@@ -137,6 +140,7 @@ struct router {
     char boot_tag[9];
     bool stopping; /* sessions outlive a router restart: no session_end is sent then */
     uint64_t logged_requests;
+    struct cb_ratelimit refusal_log_limit;
 };
 
 struct router_request_log {
@@ -149,6 +153,10 @@ struct router_request_log {
     uint64_t duration_usec;
     const char *error_code; /* NULL on success */
 };
+
+/* router-dispatch.c: the refusal log's rate limit */
+void router_report_suppressed(unsigned suppressed, uint64_t interval_usec);
+void router_refusals_flush(struct router *r, uint64_t now_usec);
 
 /* router-log.c */
 void router_log_request(struct router *r, const struct router_request_log *l);

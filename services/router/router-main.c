@@ -18,9 +18,59 @@ static void on_status(char *buf, size_t size, void *userdata)
 {
     struct router *r = userdata;
 
+    router_refusals_flush(r, cb_now_monotonic_usec());
     snprintf(buf, size, "Routing: %u clients, %zu sessions, %zu instances, %" PRIu64 " requests",
              r->n_clients, cb_hashmap_size(r->sessions), cb_hashmap_size(r->upstreams),
              r->stats.requests_processed);
+}
+
+/* Settings that shape sockets and activation hold for the life of the process. */
+static void keep_fixed(const struct cb_config *old, struct cb_config *c)
+{
+    char **fixed[] = { &c->runtime_dir, &c->socket_path, &c->activator, &c->launcher_socket };
+    char *const kept[] = { old->runtime_dir, old->socket_path, old->activator,
+                           old->launcher_socket };
+
+    for (size_t i = 0; i < CB_ELEMENTSOF(fixed); i++) {
+        if ((*fixed[i] || kept[i]) && (!*fixed[i] || !kept[i] || strcmp(*fixed[i], kept[i]))) {
+            cb_log_notice(
+                    "A changed [router] socket, runtime_directory, activator or launcher_socket takes effect at the next restart");
+        }
+        free(*fixed[i]);
+        *fixed[i] = kept[i] ? strdup(kept[i]) : NULL;
+    }
+}
+
+static int router_reload(void *userdata)
+{
+    struct router *r = userdata;
+    struct router_access access = { 0 };
+    struct cb_config *c = NULL;
+    char *err = NULL;
+    int k;
+
+    k = cb_config_load(r->config_path, &c, &err);
+    if (k < 0) {
+        cb_log_error("Cannot reload the configuration: %s", err ? err : strerror(-k));
+        free(err);
+        return k;
+    }
+    k = router_access_load(&access, c);
+    if (k < 0) {
+        cb_config_free(c);
+        return k;
+    }
+    keep_fixed(r->config, c);
+
+    /* Sessions, clients and instance connections carry on; only the rules change. */
+    router_access_free(&r->access);
+    r->access = access;
+    cb_config_free(r->config);
+    r->config = c;
+    cb_log_set_max_level(c->request_log_sample > 0 ? LOG_DEBUG : LOG_INFO);
+    cb_log_notice("Reloaded the configuration from %s",
+                  c->path ? c->path : "the defaults (no file)");
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, const char **ret_config)
@@ -80,6 +130,7 @@ static int router_setup(struct router *r)
     }
     snprintf(r->boot_tag, sizeof r->boot_tag, "%08" PRIx32, tag);
     router_stats_init(&r->stats);
+    r->refusal_log_limit = (struct cb_ratelimit)CB_RATELIMIT_INIT(10 * CB_USEC_PER_SEC, 20);
     r->sessions = cb_hashmap_new();
     r->upstreams = cb_hashmap_new();
     if (!r->sessions || !r->upstreams) {
@@ -109,6 +160,7 @@ static int router_setup(struct router *r)
                 k, "No client socket: start cpan-bridge.socket or set [router] socket");
     }
     cb_service_set_status(r->service, on_status, r);
+    cb_service_set_reload(r->service, router_reload, r);
     return 0;
 }
 
@@ -143,6 +195,7 @@ int main(int argc, char **argv)
         return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
     }
 
+    r.config_path = config_path;
     k = cb_config_load(config_path, &r.config, &err);
     if (k < 0) {
         cb_log_error_errno(k, "Failed to load the configuration: %s", err ? err : "");

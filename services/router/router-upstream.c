@@ -43,7 +43,8 @@ struct upstream *router_upstream_get(struct router *r,
     if (!u) {
         return NULL;
     }
-    *u = (struct upstream){ .router = r,
+    *u = (struct upstream){ .refusal = CB_E_UNAVAILABLE,
+                            .router = r,
                             .family = family,
                             .family_index = family_index,
                             .uid = uid,
@@ -423,7 +424,10 @@ void router_upstream_activated(struct upstream *u,
     }
     if (error < 0) {
         snprintf(why, sizeof why, "%s", not_installed ? "family not installed" : message);
+        /* polkit's explicit NO stands for "not allowed"; anything else for "not available". */
+        u->refusal = error == -EACCES ? CB_E_DENIED : CB_E_UNAVAILABLE;
         upstream_disconnect(u, why);
+        u->refusal = CB_E_UNAVAILABLE;
         return;
     }
     upstream_connect(u);

@@ -114,7 +114,9 @@ START_TEST(test_stuck_pool_starves_watchdog)
                     "params", "ms", 9000);
     ck_assert_int_eq(cb_client_send(a, req), 0);
     json_decref(req);
-    req = json_pack("{s:i, s:s, s:s}", "id", 2, "module", "test", "function", "ping");
+    /* A call that needs a worker (a ping would be answered on the loop itself). */
+    req = json_pack("{s:i, s:s, s:s, s:{s:i}}", "id", 2, "module", "test", "function", "sleep",
+                    "params", "ms", 1);
     ck_assert_int_eq(cb_client_send(b, req), 0);
     json_decref(req);
 
