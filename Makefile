@@ -61,6 +61,7 @@ LIBS        := $(PKG_LIBS) -lpthread -lm
 
 # Every fragment appends to these.
 PROGRAMS    :=
+FAMILIES    :=
 TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
@@ -99,14 +100,18 @@ check: check-unit check-integration check-units
 check-units: all
 	./tests/units/check-units.sh $(B)
 
+# Units are installed only for the families this build has: a unit without its daemon fails.
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(B)/cpan-bridge-router $(B)/cpan-bridge-core $(B)/cpan-bridge-exec \
-		$(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(B)/cpan-bridge-router $(B)/cpan-bridge-exec $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(FAMILIES:%=$(B)/cpan-bridge-%) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(B)/cpan-bridge-dev $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(B)/catalogue.json $(DESTDIR)$(DATADIR)/catalogue.json
 	install -d $(DESTDIR)$(UNITDIR)
-	install -m 0644 units/*.socket units/*.service units/*.target $(DESTDIR)$(UNITDIR)/
+	install -m 0644 units/cpan-bridge.socket units/cpan-bridge.service units/cpan-bridge.target \
+		$(DESTDIR)$(UNITDIR)/
+	install -m 0644 $(foreach f,$(FAMILIES),units/cpan-bridge-$(f)@.socket \
+		units/cpan-bridge-$(f)@.service) $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf.d
 	install -m 0644 rpm/cpan-bridge.conf $(DESTDIR)$(SYSCONFDIR)/cpan-bridge/cpan-bridge.conf
 	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(POLKITDIR)

@@ -4,6 +4,7 @@
 CORE_SRCS := $(filter-out services/core/core-main.c,$(wildcard services/core/*.c))
 CORE_LIB  := $(B)/libcore-core.a
 PROGRAMS  += $(B)/cpan-bridge-core
+FAMILIES  += core
 
 $(CORE_LIB): $(CORE_SRCS:%.c=$(B)/%.o)
 	@rm -f $@

@@ -153,7 +153,7 @@ boot() {
     CG=$cg2/cpan-bridge-test.$$
     mkdir "$CG"
     log "booting systemd $(systemctl --version | awk 'NR == 1 { print $2 }') (cgroup $CG, work $W)"
-    NOTIFY_SOCKET=$W/notify.sock setsid bash -c 'echo $$ >"$1/cgroup.procs" && shift &&
+    NOTIFY_SOCKET=$W/notify.sock bash -c 'echo $$ >"$1/cgroup.procs" && shift &&
         exec unshare --pid --fork --kill-child --mount --mount-proc --uts --ipc --net --cgroup "$@"' \
         _ "$CG" /bin/bash "$HERE/ns-init.sh" overlay "$W" "$REPO" </dev/null >"$W/ns-init.log" 2>&1 &
     UNSHARE_PID=$!
@@ -183,7 +183,7 @@ wait_ready() {
         fail "systemd sent READY=1 within ${BOOT_TIMEOUT}s"
         return 1
     fi
-    state=$(inside systemctl is-system-running --wait 2>/dev/null || true)
+    state=$(timeout 20 nsenter -t "$NS_INIT" -a -r -w systemctl is-system-running --wait 2>/dev/null || true)
     grep '^ns-init' "$W/ns-init.log" | sed 's/^/    /'
     pass "systemd booted: READY=1 and '$state' after $(since "$t")s (PID 1 is $NS_INIT on the host)"
 }
@@ -196,19 +196,22 @@ inside() {
 
 # The inside command's ok:/FAILED: lines are its checks; a silent non-zero exit is a failure.
 run_inside() {
-    local rc=0 ok bad
+    local rc ok bad
     log "inside: $*"
+    set +e
     timeout "$INSIDE_TIMEOUT" nsenter -t "$NS_INIT" -a -r -w \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
         HOME=/root CB_TEST_ENV="$W/inside.env" CB_REPO="$REPO" \
-        CB_TEST_PRESTART="${CB_TEST_PRESTART:-0}" "$@" 2>&1 | tee "$W/inside.log" || rc=$?
+        CB_TEST_PRESTART="${CB_TEST_PRESTART:-0}" "$@" 2>&1 | tee "$W/inside.log"
     rc=${PIPESTATUS[0]}
+    set -e
     ok=$(grep -c '^ok: ' "$W/inside.log" || true)
     bad=$(grep -c '^FAILED: ' "$W/inside.log" || true)
     PASSED=$((PASSED + ok))
     FAILED=$((FAILED + bad))
     if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
-        fail "inside command exited $rc${rc/#124/ (timeout ${INSIDE_TIMEOUT}s)}"
+        [ "$rc" = 124 ] && rc="124 (timed out after ${INSIDE_TIMEOUT}s)"
+        fail "inside command exited $rc"
     elif [ "$rc" = 0 ] && [ "$ok" = 0 ] && [ "$bad" = 0 ]; then
         pass "inside command exited 0"
     fi
