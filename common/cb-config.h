@@ -29,6 +29,10 @@ struct cb_config {
     uint64_t frame_stall_ms; /* a frame started and not finished within this is refused */
     unsigned max_connections_per_uid;
     unsigned max_inflight_per_uid;
+    uint64_t max_requests_per_second; /* per uid, a token bucket */
+    uint64_t request_burst;
+    uint64_t max_buffered_per_uid;    /* bytes of answers and requests the router holds */
+    unsigned max_handles_per_uid;     /* live handles in one instance */
 
     /* [router] */
     char *runtime_dir;

@@ -460,6 +460,7 @@ static int on_reload(void *userdata)
     srv->retired = grown;
     srv->retired[srv->n_retired++] = srv->config;
     srv->config = c;
+    cb_registry_set_handle_limit(srv->registry, c->max_handles_per_uid);
     cb_log_notice("Reloaded the configuration; sessions and handles carry on");
     return 0;
 }
@@ -499,7 +500,11 @@ static int setup(struct server *srv, char **listen_paths)
         return r;
     }
     srv->registry = cb_registry_new(&srv->family->session_ops);
-    return srv->registry ? 0 : -ENOMEM;
+    if (!srv->registry) {
+        return -ENOMEM;
+    }
+    cb_registry_set_handle_limit(srv->registry, srv->config->max_handles_per_uid);
+    return 0;
 }
 
 int cb_family_run_daemon(const struct cb_family *family,

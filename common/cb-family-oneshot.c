@@ -123,6 +123,7 @@ int cb_family_run_oneshot(const struct cb_family *family,
     if (!call.registry) {
         return EXIT_FAILURE;
     }
+    cb_registry_set_handle_limit(call.registry, config->max_handles_per_uid);
 
     for (;;) {
         char *payload = NULL;

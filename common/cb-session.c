@@ -15,7 +15,6 @@
 
 #define MAX_CURRENT  16
 #define ENDED_MEMORY 256
-#define HANDLE_LIMIT 1024
 
 struct current_entry {
     const char *kind;
@@ -41,6 +40,7 @@ struct cb_registry {
     size_t ended_next;
     char boot[9];
     uint64_t next_handle;
+    unsigned handle_limit;
 };
 
 struct cb_registry *cb_registry_new(const struct cb_session_ops *ops)
@@ -57,6 +57,7 @@ struct cb_registry *cb_registry_new(const struct cb_session_ops *ops)
     }
     r->sessions = cb_hashmap_new();
     r->handles = cb_hashmap_new();
+    r->handle_limit = 1024;
     /* A per-run tag in every id lets a later run say "the instance restarted". */
     if (getrandom(&boot, sizeof boot, 0) != sizeof boot) {
         boot = (uint32_t)cb_now_realtime_usec();
@@ -360,6 +361,13 @@ static void set_current_locked(struct session_entry *s, const char *kind, const 
     }
 }
 
+void cb_registry_set_handle_limit(struct cb_registry *r, unsigned limit)
+{
+    pthread_mutex_lock(&r->lock);
+    r->handle_limit = limit;
+    pthread_mutex_unlock(&r->lock);
+}
+
 int cb_handle_create(struct cb_registry *r,
                      struct cb_session *s,
                      const char *kind,
@@ -384,14 +392,20 @@ int cb_handle_create(struct cb_registry *r,
     snprintf(h->owner, sizeof h->owner, "%s", s->token);
 
     pthread_mutex_lock(&r->lock);
-    if (cb_hashmap_size(r->handles) >= HANDLE_LIMIT) {
+    if (cb_hashmap_size(r->handles) >= r->handle_limit) {
+        unsigned limit = r->handle_limit;
+
         pthread_mutex_unlock(&r->lock);
         h->free_object = NULL;
         handle_unref_locked(h);
-        return cb_error_set(
+        k = cb_error_set(
                 reterr, CB_E_THROTTLED,
-                "this uid already holds %d live handles (the per-uid limit); end some first",
-                HANDLE_LIMIT);
+                "this uid already holds %u live handles (max_handles_per_uid); end some first",
+                limit);
+        if (reterr) {
+            reterr->retry_after_ms = 1000;
+        }
+        return k;
     }
     k = asprintf(&h->id, "%s-%s-%" PRIx64, prefix, r->boot, ++r->next_handle);
     if (k < 0 || cb_hashmap_put(r->handles, h->id, h) < 0) {

@@ -51,6 +51,9 @@ struct cb_session_ops {
 struct cb_registry *cb_registry_new(const struct cb_session_ops *ops);
 struct cb_registry *cb_registry_free(struct cb_registry *r);
 
+/* Live handles allowed at once (the per-uid limit, since an instance serves one uid). */
+void cb_registry_set_handle_limit(struct cb_registry *r, unsigned limit);
+
 /* Looks a session up, making it when absent (create). Owned by the registry. */
 struct cb_session *cb_registry_session(struct cb_registry *r, const char *token, bool create);
 

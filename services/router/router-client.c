@@ -29,8 +29,12 @@ void router_client_unref(struct client *c)
     if (--c->refs > 0) {
         return;
     }
+    if (c->owner) {
+        router_uid_release(c->router, c->owner);
+    }
     cb_buf_free(&c->in);
     cb_buf_free(&c->out);
+    cb_error_clear(&c->over_limit_error);
     free(c);
 }
 
@@ -51,6 +55,12 @@ static void client_close(struct client *c)
         c->next->prev = c->prev;
     }
     r->n_clients--;
+    if (c->owner) {
+        if (!c->over_limit) {
+            c->owner->connections--;
+        }
+        c->owner->buffered -= cb_buf_pending(&c->out);
+    }
 
     c->io = sd_event_source_disable_unref(c->io);
     c->stall_timer = sd_event_source_disable_unref(c->stall_timer);
@@ -108,6 +118,9 @@ static void client_flush(struct client *c)
         if (n == -EAGAIN) {
             break;
         }
+        if (n > 0 && c->owner) {
+            c->owner->buffered -= (uint64_t)n;
+        }
         if (n < 0) {
             cb_log_debug_errno((int)n, "Client %llu went away while we wrote to it",
                                (unsigned long long)c->id);
@@ -132,6 +145,9 @@ void router_client_send_text(struct client *c, const char *text, size_t len)
                      (unsigned long long)c->id);
         client_close(c);
         return;
+    }
+    if (c->owner) {
+        c->owner->buffered += CB_FRAME_HEADER_SIZE + len;
     }
     client_flush(c);
 }
@@ -299,7 +315,8 @@ static bool client_identify(struct client *c)
     n_groups = CB_MIN(n_groups + 1, CB_ELEMENTSOF(groups));
 
     c->allowed = router_access_allowed(&r->access, c->uid, groups, n_groups);
-    return true;
+    c->owner = router_uid_get(r, c->uid);
+    return c->owner != NULL;
 }
 
 static void client_add(struct router *r, int fd)
@@ -328,6 +345,14 @@ static void client_add(struct router *r, int fd)
     }
     for (size_t i = 0; i < sizeof token; i++) {
         snprintf(c->own_token + 2 * i, 3, "%02x", token[i]);
+    }
+
+    /* Over the connection limit, it still hears why, on its first request. */
+    if (router_limits_admit_connection(r, c->owner, &c->over_limit_error) < 0) {
+        c->over_limit = true;
+        r->stats.connections_rejected++;
+    } else {
+        c->owner->connections++;
     }
 
     c->next = r->clients;

@@ -238,11 +238,20 @@ static int route(struct client *c,
     json_t *params = NULL;
     int k;
 
+    if (c->over_limit) {
+        cb_error_move(err, &c->over_limit_error);
+        c->close_after_flush = true;
+        return cb_error_code_to_errno(CB_E_THROTTLED);
+    }
     if (!c->allowed) {
         return cb_error_set(
                 err, CB_E_DENIED,
                 "uid %u is not allowed to use cpan-bridge (see [access] in cpan-bridge.conf)",
                 (unsigned)c->uid);
+    }
+    k = router_limits_admit_request(c->router, c->owner, err);
+    if (k < 0) {
+        return k;
     }
     k = cb_catalogue_resolve(req->module, req->function, &m, &f, err);
     if (k < 0) {

@@ -32,6 +32,16 @@ struct router_access {
     size_t n_admins;
 };
 
+/* What one calling uid holds in the router, for the per-uid limits. */
+struct router_uid {
+    uid_t uid;
+    unsigned connections;
+    unsigned inflight;
+    uint64_t buffered; /* answers not yet written plus requests not yet answered, bytes */
+    double tokens;     /* the request-rate bucket */
+    uint64_t refill_usec;
+};
+
 struct router_session {
     char key[48]; /* "<uid>:<token>" */
     char token[33];
@@ -45,6 +55,7 @@ struct router_session {
 
 struct client {
     struct router *router;
+    struct router_uid *owner;
     struct client *prev, *next;
     uint64_t id;
     int fd;
@@ -58,6 +69,8 @@ struct client {
     bool closed;
     bool close_after_flush;
     bool reading_paused;
+    bool over_limit; /* refused at accept: its first request is answered, then closed */
+    struct cb_error over_limit_error;
     unsigned refs;
     unsigned inflight;
     uint64_t inflight_bytes; /* request bytes forwarded and not yet answered */
@@ -131,6 +144,7 @@ struct router {
     unsigned n_clients;
     struct cb_hashmap *sessions;
     struct cb_hashmap *upstreams;
+    struct cb_hashmap *uids; /* uid -> struct router_uid */
     const struct activator_ops *activator;
     void *activator_data;
     struct router_stats stats;
@@ -157,6 +171,13 @@ struct router_request_log {
 /* router-dispatch.c: the refusal log's rate limit */
 void router_report_suppressed(unsigned suppressed, uint64_t interval_usec);
 void router_refusals_flush(struct router *r, uint64_t now_usec);
+
+/* router-limits.c */
+struct router_uid *router_uid_get(struct router *r, uid_t uid);
+void router_uid_release(struct router *r, struct router_uid *u);
+void router_uids_free(struct router *r);
+int router_limits_admit_connection(struct router *r, struct router_uid *u, struct cb_error *err);
+int router_limits_admit_request(struct router *r, struct router_uid *u, struct cb_error *err);
 
 /* router-log.c */
 void router_log_request(struct router *r, const struct router_request_log *l);

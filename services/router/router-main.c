@@ -133,7 +133,8 @@ static int router_setup(struct router *r)
     r->refusal_log_limit = (struct cb_ratelimit)CB_RATELIMIT_INIT(10 * CB_USEC_PER_SEC, 20);
     r->sessions = cb_hashmap_new();
     r->upstreams = cb_hashmap_new();
-    if (!r->sessions || !r->upstreams) {
+    r->uids = cb_hashmap_new();
+    if (!r->sessions || !r->upstreams || !r->uids) {
         return -ENOMEM;
     }
 
@@ -176,6 +177,9 @@ static void router_teardown(struct router *r)
     }
     if (r->sessions) {
         router_sessions_free(r);
+    }
+    if (r->uids) {
+        router_uids_free(r);
     }
     router_access_free(&r->access);
     router_stats_done(&r->stats);

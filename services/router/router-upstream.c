@@ -70,6 +70,8 @@ static void pending_free(struct pending *p)
     if (p->client) {
         p->client->inflight--;
         p->client->inflight_bytes -= p->bytes;
+        p->client->owner->inflight--;
+        p->client->owner->buffered -= p->bytes;
         router_client_update_events(p->client); /* it may read again */
         router_client_unref(p->client);
     }
@@ -537,6 +539,8 @@ int router_upstream_forward(struct upstream *u,
     c->inflight++;
     p->bytes = f->req_bytes;
     c->inflight_bytes += p->bytes;
+    c->owner->inflight++;
+    c->owner->buffered += p->bytes;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
 
     if (u->state == UPSTREAM_IDLE) {
