@@ -64,6 +64,7 @@ static const struct key_spec keys[] = {
     KEY("workers", "stall_seconds", KEY_U64, stall_seconds, 86400),
     KEY("logging", "request_logging", KEY_SAMPLE, request_log_sample, 1000000),
     KEY("test", "max_sleep_ms", KEY_U64, test_max_sleep_ms, 3600000),
+    KEY("paths", "roots", KEY_LIST, path_roots, 0),
 };
 
 static char *strip(char *s)
@@ -200,6 +201,10 @@ static int parse_line(struct cb_config *c,
     key = strip(line);
     value = strip(eq + 1);
 
+    /* [modules] maps module names to who may call them; its keys are open-ended. */
+    if (strcmp(section, "modules") == 0) {
+        return cb_config_set_module_rule(c, key, value) < 0 ? -ENOMEM : 0;
+    }
     k = find_key(section, key);
     if (!k) {
         /* An older daemon reading a newer file keeps running; the operator still hears of it. */

@@ -63,7 +63,54 @@ struct cb_config *cb_config_free(struct cb_config *c)
     free(c->socket_path);
     free(c->activator);
     free(c->launcher_socket);
+    cb_strv_free(c->path_roots);
+    for (size_t i = 0; i < c->n_module_rules; i++) {
+        free(c->module_rules[i].module);
+        cb_strv_free(c->module_rules[i].principals);
+    }
+    free(c->module_rules);
     free(c);
+    return NULL;
+}
+
+int cb_config_set_module_rule(struct cb_config *c, const char *module, const char *principals)
+{
+    struct cb_module_rule *grown;
+    char **list = cb_strv_split(principals, " ,\t");
+
+    if (!list) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->n_module_rules; i++) {
+        if (strcmp(c->module_rules[i].module, module) == 0) {
+            cb_strv_free(c->module_rules[i].principals);
+            c->module_rules[i].principals = list;
+            return 0;
+        }
+    }
+    grown = realloc(c->module_rules, (c->n_module_rules + 1) * sizeof *grown);
+    if (!grown) {
+        cb_strv_free(list);
+        return -ENOMEM;
+    }
+    c->module_rules = grown;
+    c->module_rules[c->n_module_rules] = (struct cb_module_rule){ .module = strdup(module),
+                                                                  .principals = list };
+    if (!c->module_rules[c->n_module_rules].module) {
+        cb_strv_free(list);
+        return -ENOMEM;
+    }
+    c->n_module_rules++;
+    return 0;
+}
+
+const struct cb_module_rule *cb_config_module_rule(const struct cb_config *c, const char *module)
+{
+    for (size_t i = 0; i < c->n_module_rules; i++) {
+        if (strcmp(c->module_rules[i].module, module) == 0) {
+            return &c->module_rules[i];
+        }
+    }
     return NULL;
 }
 

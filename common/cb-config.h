@@ -31,8 +31,8 @@ struct cb_config {
     unsigned max_inflight_per_uid;
     uint64_t max_requests_per_second; /* per uid, a token bucket */
     uint64_t request_burst;
-    uint64_t max_buffered_per_uid;    /* bytes of answers and requests the router holds */
-    unsigned max_handles_per_uid;     /* live handles in one instance */
+    uint64_t max_buffered_per_uid; /* bytes of answers and requests the router holds */
+    unsigned max_handles_per_uid;  /* live handles in one instance */
 
     /* [router] */
     char *runtime_dir;
@@ -55,7 +55,26 @@ struct cb_config {
 
     /* [test] */
     uint64_t test_max_sleep_ms;
+
+    /* [paths]: when set, local files are opened only below these directories. */
+    char **path_roots;
+
+    /* [modules]: module name -> users and @groups who may call it (root always may). A module
+     * without a rule is open to every allowed caller. */
+    struct cb_module_rule *module_rules;
+    size_t n_module_rules;
 };
+
+struct cb_module_rule {
+    char *module;
+    char **principals; /* "alice", "1001", "@dba" */
+};
+
+/* Sets (or replaces) the rule of one module. Returns 0 or -ENOMEM. */
+int cb_config_set_module_rule(struct cb_config *c, const char *module, const char *principals);
+
+/* The rule of a module (by its primary name), or NULL when it has none. */
+const struct cb_module_rule *cb_config_module_rule(const struct cb_config *c, const char *module);
 
 /*
  * Loads the configuration: `path` if given, else $CPAN_BRIDGE_CONFIG, else the default path.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/cb-hashmap.h"
 #include "common/cb-time.h"
@@ -39,6 +40,7 @@ struct cb_registry {
     struct ended_entry ended[ENDED_MEMORY];
     size_t ended_next;
     char boot[9];
+    uid_t uid; /* whose instance this is */
     uint64_t next_handle;
     unsigned handle_limit;
 };
@@ -58,6 +60,7 @@ struct cb_registry *cb_registry_new(const struct cb_session_ops *ops)
     r->sessions = cb_hashmap_new();
     r->handles = cb_hashmap_new();
     r->handle_limit = 1024;
+    r->uid = getuid();
     /* A per-run tag in every id lets a later run say "the instance restarted". */
     if (getrandom(&boot, sizeof boot, 0) != sizeof boot) {
         boot = (uint32_t)cb_now_realtime_usec();
@@ -407,7 +410,8 @@ int cb_handle_create(struct cb_registry *r,
         }
         return k;
     }
-    k = asprintf(&h->id, "%s-%s-%" PRIx64, prefix, r->boot, ++r->next_handle);
+    /* <prefix>-<uid>-<run tag>-<n>: whose it is and which run made it, for clear refusals. */
+    k = asprintf(&h->id, "%s-%u-%s-%" PRIx64, prefix, (unsigned)r->uid, r->boot, ++r->next_handle);
     if (k < 0 || cb_hashmap_put(r->handles, h->id, h) < 0) {
         pthread_mutex_unlock(&r->lock);
         h->free_object = NULL;
@@ -432,12 +436,45 @@ static const char *current_id_locked(struct session_entry *s, const char *kind)
     return NULL;
 }
 
+int cb_handle_id_parse(const char *id, uid_t *ret_uid, char ret_boot[9])
+{
+    const char *n, *boot, *uid;
+    char *end;
+    unsigned long v;
+
+    /* From the end, since prefixes have dashes of their own ("test-h", "db-c"). */
+    n = strrchr(id, '-');
+    if (!n || n - id < 12) {
+        return -EINVAL;
+    }
+    boot = n - 8;
+    if (boot[-1] != '-' || strspn(boot, "0123456789abcdef") != 8) {
+        return -EINVAL;
+    }
+    uid = boot - 2;
+    while (uid > id && uid[-1] != '-') {
+        uid--;
+    }
+    if (uid == id || !(*uid >= '0' && *uid <= '9')) {
+        return -EINVAL;
+    }
+    v = strtoul(uid, &end, 10);
+    if (end != boot - 1) {
+        return -EINVAL;
+    }
+    *ret_uid = (uid_t)v;
+    memcpy(ret_boot, boot, 8);
+    ret_boot[8] = '\0';
+    return 0;
+}
+
 static int explain_missing_locked(struct cb_registry *r,
                                   const char *kind,
                                   const char *id,
                                   struct cb_error *reterr)
 {
-    const char *dash;
+    char boot[9];
+    uid_t owner;
 
     for (size_t i = 0; i < ENDED_MEMORY; i++) {
         if (r->ended[i].id && strcmp(r->ended[i].id, id) == 0) {
@@ -445,11 +482,14 @@ static int explain_missing_locked(struct cb_registry *r,
                                 r->ended[i].reason);
         }
     }
-    /* Ids carry the run's tag after the prefix: another tag means an earlier run made it. */
-    dash = strrchr(id, '-');
-    if (dash && dash - id > 9 && dash[-9] == '-' && strncmp(dash - 8, r->boot, 8) != 0) {
-        return cb_error_set(reterr, CB_E_HANDLE,
-                            "%s '%s' was lost: the instance that held it restarted", kind, id);
+    if (cb_handle_id_parse(id, &owner, boot) >= 0) {
+        if (owner != r->uid) {
+            return cb_error_set(reterr, CB_E_HANDLE, "%s '%s' belongs to another user", kind, id);
+        }
+        if (strcmp(boot, r->boot) != 0) {
+            return cb_error_set(reterr, CB_E_HANDLE,
+                                "%s '%s' was lost: the instance that held it restarted", kind, id);
+        }
     }
     return cb_error_set(reterr, CB_E_HANDLE, "unknown %s '%s'", kind, id);
 }

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -111,6 +112,9 @@ void cb_handle_release(struct cb_registry *r, struct cb_handle *h);
 
 /* Ends an acquired handle (unlocks and frees it); clears it as current everywhere. */
 void cb_handle_end(struct cb_registry *r, struct cb_handle *h, const char *reason);
+
+/* Reads the uid and run tag out of a handle id. Returns 0, or -EINVAL for another form. */
+int cb_handle_id_parse(const char *id, uid_t *ret_uid, char ret_boot[9]);
 
 /* Whether a handle with this id is alive. */
 bool cb_handle_exists(struct cb_registry *r, const char *id);

@@ -35,6 +35,7 @@ void router_client_unref(struct client *c)
     cb_buf_free(&c->in);
     cb_buf_free(&c->out);
     cb_error_clear(&c->over_limit_error);
+    free(c->groups);
     free(c);
 }
 
@@ -315,6 +316,12 @@ static bool client_identify(struct client *c)
     n_groups = CB_MIN(n_groups + 1, CB_ELEMENTSOF(groups));
 
     c->allowed = router_access_allowed(&r->access, c->uid, groups, n_groups);
+    c->groups = malloc(n_groups * sizeof *c->groups);
+    if (!c->groups) {
+        return false;
+    }
+    memcpy(c->groups, groups, n_groups * sizeof *c->groups);
+    c->n_groups = n_groups;
     c->owner = router_uid_get(r, c->uid);
     return c->owner != NULL;
 }
@@ -335,6 +342,10 @@ static void client_add(struct router *r, int fd)
         sd_event_add_io(r->event, &c->io, fd, EPOLLIN, on_client_io, c) < 0) {
         r->stats.connections_rejected++;
         close(fd);
+        if (c->owner) {
+            router_uid_release(r, c->owner);
+        }
+        free(c->groups);
         free(c);
         return;
     }

@@ -10,6 +10,7 @@
 
 #include "common/cb-json.h"
 #include "common/cb-log.h"
+#include "common/cb-session.h"
 #include "common/cb-time.h"
 
 static void log_refusal(struct client *c,
@@ -208,6 +209,29 @@ static int forward(struct client *c, const struct router_forward *fw, struct cb_
     return router_upstream_forward(u, c, fw, err);
 }
 
+/* A handle id names its uid: another uid's is refused here and counted as a security event. */
+static int check_handles_owned(struct client *c,
+                               const struct cb_function *f,
+                               json_t *params,
+                               struct cb_error *err)
+{
+    for (size_t i = 0; i < f->n_params; i++) {
+        const char *id;
+        char boot[9];
+        uid_t owner;
+
+        if (f->params[i].type != CB_TYPE_HANDLE) {
+            continue;
+        }
+        id = cb_json_get_string(params, f->params[i].name, NULL);
+        if (id && cb_handle_id_parse(id, &owner, boot) >= 0 && owner != c->uid) {
+            return cb_error_set(err, CB_E_HANDLE, "parameter '%s' names a handle of another user",
+                                f->params[i].name);
+        }
+    }
+    return 0;
+}
+
 static struct router_session *session_for(struct client *c, const struct cb_request *req)
 {
     struct router_session *s;
@@ -259,8 +283,19 @@ static int route(struct client *c,
     }
     *ret_m = m;
     *ret_f = f;
+    if (!router_access_module_allowed(&c->router->access, m->name, c->uid, c->groups,
+                                      c->n_groups)) {
+        return cb_error_set(err, CB_E_DENIED,
+                            "uid %u may not use module '%s' (see [modules] in cpan-bridge.conf)",
+                            (unsigned)c->uid, m->name);
+    }
     k = cb_catalogue_check_params(f, req->params, &params, err);
     if (k < 0) {
+        return k;
+    }
+    k = check_handles_owned(c, f, params, err);
+    if (k < 0) {
+        json_decref(params);
         return k;
     }
     s = session_for(c, req);

@@ -23,6 +23,14 @@ struct router;
 struct upstream;
 
 /* Callers allowed by [access], resolved to numbers once so no request waits on NSS. */
+struct router_module_access {
+    char *module;
+    uid_t *uids;
+    size_t n_uids;
+    gid_t *gids;
+    size_t n_gids;
+};
+
 struct router_access {
     uid_t *uids;
     size_t n_uids;
@@ -30,6 +38,8 @@ struct router_access {
     size_t n_gids;
     uid_t *admins;
     size_t n_admins;
+    struct router_module_access *modules; /* [modules] rules */
+    size_t n_modules;
 };
 
 /* What one calling uid holds in the router, for the per-uid limits. */
@@ -66,6 +76,8 @@ struct client {
     gid_t gid;
     pid_t pid;
     bool allowed;
+    gid_t *groups; /* primary and supplementary, from SO_PEERCRED and SO_PEERGROUPS */
+    size_t n_groups;
     bool closed;
     bool close_after_flush;
     bool reading_paused;
@@ -191,6 +203,11 @@ bool router_access_allowed(const struct router_access *a,
                            const gid_t *groups,
                            size_t n_groups);
 bool router_access_is_admin(const struct router_access *a, uid_t uid);
+bool router_access_module_allowed(const struct router_access *a,
+                                  const char *module,
+                                  uid_t uid,
+                                  const gid_t *groups,
+                                  size_t n_groups);
 
 /* router-client.c */
 int router_client_listen(struct router *r);

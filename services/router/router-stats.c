@@ -96,6 +96,10 @@ const char *router_stats_event_type(enum cb_error_code code, const char **ret_se
     case CB_E_THROTTLED:
         *ret_severity = "low";
         return "throttled";
+    case CB_E_HANDLE:
+        /* The router refuses E_HANDLE only for another uid's handle. */
+        *ret_severity = "high";
+        return "foreign_handle";
     default:
         return NULL;
     }
