@@ -46,7 +46,8 @@ BASE_UNITS="sysinit.target basic.target sockets.target timers.target paths.targe
     systemd-reboot.service network.target network-pre.target nss-user-lookup.target
     systemd-journald.service systemd-journald.socket dbus.socket dbus.service polkit.service"
 
-W="" CG="" ORIG_CG="" NS_INIT="" NS_PIDNS="" UNSHARE_PID="" LISTENER_PID=""
+W="" CG="" ORIG_CG="" NS_INIT="" NS_PIDNS="" UNSHARE_PID="" LISTENER_PID="" INSIDE_PID=""
+INTERACTIVE=0
 PASSED=0 FAILED=0
 T0=$(date +%s.%N)
 
@@ -68,23 +69,23 @@ cgroup2_root() {
 
 why_not() {
     local c cg2 u
-    [ "$(id -u)" = 0 ] || { echo "needs root"; return; }
+    [ "$(id -u)" = 0 ] || { echo "not running as root"; return; }
     for c in $NEEDED_COMMANDS; do
-        command -v "$c" >/dev/null || { echo "needs $c"; return; }
+        command -v "$c" >/dev/null || { echo "no $c"; return; }
     done
     for u in $BASE_UNITS; do
-        [ -f "/lib/systemd/system/$u" ] || { echo "needs the unit /lib/systemd/system/$u"; return; }
+        [ -f "/lib/systemd/system/$u" ] || { echo "no /lib/systemd/system/$u"; return; }
     done
     [ -f /usr/share/polkit-1/actions/org.freedesktop.systemd1.policy ] ||
-        { echo "needs systemd's polkit policy"; return; }
+        { echo "no org.freedesktop.systemd1.policy for polkit"; return; }
     cg2=$(cgroup2_root)
-    [ -n "$cg2" ] || { echo "needs a cgroup2 hierarchy"; return; }
+    [ -n "$cg2" ] || { echo "no cgroup2 hierarchy mounted"; return; }
     mkdir "$cg2/cpan-bridge-probe.$$" 2>/dev/null && rmdir "$cg2/cpan-bridge-probe.$$" ||
-        { echo "needs a writable cgroup2 hierarchy"; return; }
+        { echo "cannot create a cgroup under $cg2"; return; }
     grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
-        { echo "needs overlayfs"; return; }
+        { echo "no overlayfs in the kernel"; return; }
     unshare --pid --fork --mount --uts --ipc --net --cgroup true 2>/dev/null ||
-        { echo "needs unshare of pid, mount, uts, ipc, net and cgroup namespaces"; return; }
+        { echo "unshare of pid, mount, uts, ipc, net and cgroup namespaces refused"; return; }
 }
 
 # ------------------------------------------------------------------------------ setup
@@ -188,22 +189,34 @@ wait_ready() {
     pass "systemd booted: READY=1 and '$state' after $(since "$t")s (PID 1 is $NS_INIT on the host)"
 }
 
-# A command inside: all namespaces of PID 1, and its root and cwd (-r -w; without -r,
-# systemctl would see the host's root, say "Running in chroot" and answer success).
-inside() {
-    nsenter -t "$NS_INIT" -a -r -w "$@"
-}
-
-# The inside command's ok:/FAILED: lines are its checks; a silent non-zero exit is a failure.
+# The command runs in all namespaces of PID 1 and in its root and cwd (-r -w: without -r,
+# systemctl would see the host's root, say "Running in chroot" and answer success), with a
+# clean environment. Its ok:/FAILED: lines are its checks; a silent non-zero exit is a failure.
 run_inside() {
-    local rc ok bad
+    local rc ok bad follower
+    local -a cmd=(nsenter -t "$NS_INIT" -a -r -w
+        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+        HOME=/root TERM="${TERM:-dumb}" CB_TEST_ENV="$W/inside.env" CB_REPO="$REPO"
+        CB_TEST_PRESTART="${CB_TEST_PRESTART:-0}" "$@")
     log "inside: $*"
     set +e
-    timeout "$INSIDE_TIMEOUT" nsenter -t "$NS_INIT" -a -r -w \
-        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        HOME=/root CB_TEST_ENV="$W/inside.env" CB_REPO="$REPO" \
-        CB_TEST_PRESTART="${CB_TEST_PRESTART:-0}" "$@" 2>&1 | tee "$W/inside.log"
-    rc=${PIPESTATUS[0]}
+    if [ "$INTERACTIVE" = 1 ]; then
+        # boot.sh bash, from a terminal: a shell in the booted system, for debugging.
+        timeout --foreground "$INSIDE_TIMEOUT" "${cmd[@]}"
+        rc=$?
+        : >"$W/inside.log"
+    else
+        # In the background, so that a signal to us runs teardown at once instead of after
+        # the command; its output is followed live and kept for counting.
+        timeout "$INSIDE_TIMEOUT" "${cmd[@]}" </dev/null >"$W/inside.log" 2>&1 &
+        INSIDE_PID=$!
+        tail -s 0.1 --pid="$INSIDE_PID" -n +1 -f "$W/inside.log" &
+        follower=$!
+        wait "$INSIDE_PID"
+        rc=$?
+        INSIDE_PID=""
+        wait "$follower"
+    fi
     set -e
     ok=$(grep -c '^ok: ' "$W/inside.log" || true)
     bad=$(grep -c '^FAILED: ' "$W/inside.log" || true)
@@ -259,7 +272,9 @@ teardown() {
     local rest
     set +e
     trap - EXIT INT TERM
-    stop_systemd
+    # Interrupted while the command runs: stop it (what is inside dies with PID 1 anyway).
+    [ -n "$INSIDE_PID" ] && kill "$INSIDE_PID" 2>/dev/null
+    log "teardown"; stop_systemd; log "systemd stopped"
     [ -n "$UNSHARE_PID" ] && wait "$UNSHARE_PID" 2>/dev/null
     [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
     remove_cgroup
@@ -279,14 +294,19 @@ main() {
     why=$(why_not)
     if [ "${1:-}" = --probe ]; then
         [ -z "$why" ] && exit 0
-        echo "SKIPPED ($why)"
+        echo "SKIPPED (needs root, util-linux, socat, dbus, polkitd, overlayfs, a writable" \
+            "cgroup2 tree and permission to create namespaces; here: $why)"
         exit 77
     fi
     if [ -n "$why" ]; then
         echo "boot.sh: cannot run: $why" >&2
         exit 2
     fi
-    [ $# -gt 0 ] || set -- /bin/bash "$HERE/inside.sh"
+    if [ $# -gt 0 ]; then
+        [ -t 0 ] && [ -t 1 ] && INTERACTIVE=1
+    else
+        set -- /bin/bash "$HERE/inside.sh"
+    fi
 
     trap teardown EXIT
     trap 'exit 130' INT TERM
