@@ -32,12 +32,14 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 # LeakSanitizer reports only from the process that exits, so Check must not fork there.
 TEST_ENV    := CK_FORK=no ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+TEST_ENV_PERL := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
 B           ?= build
 SAN_FLAGS   :=
 endif
 
 TEST_ENV    ?=
+TEST_ENV_PERL ?=
 CFLAGS      ?= -O2 -g
 WARN_FLAGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wold-style-definition -Wformat=2 -Wformat-security -Wimplicit-fallthrough \
@@ -66,7 +68,7 @@ TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
 .PHONY: all check check-unit check-integration install clean deps format format-check bench \
-        demo test check-units
+        demo test check-units check-perl
 all:
 
 ifneq ($(V),1)
@@ -94,7 +96,11 @@ $(B)/%.o: %.c
 $(B)/catalogue.json: $(B)/cpan-bridge-exec
 	$(B)/cpan-bridge-exec --dump-catalogue > $@.tmp && mv $@.tmp $@
 
-check: check-unit check-integration check-units
+check: check-unit check-integration check-perl check-units
+
+# The Perl client's tests, each against a suite of its own started by cpan-bridge-dev.
+check-perl: all | check-integration
+	CB_BUILD_DIR=$(B) $(TEST_ENV_PERL) prove -I perl perl/t
 
 # systemd-analyze verify and the exposure thresholds of the installed units.
 check-units: all
@@ -118,6 +124,8 @@ install: all
 	install -m 0644 rpm/cpan-bridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpan-bridge.conf
 	install -m 0644 rpm/cpan-bridge.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cpan-bridge.conf
 	install -m 0644 rpm/60-cpan-bridge.rules $(DESTDIR)$(POLKITDIR)/60-cpan-bridge.rules
+	install -d $(DESTDIR)$(PERLDIR)
+	install -m 0644 perl/CPANBridge.pm $(DESTDIR)$(PERLDIR)/CPANBridge.pm
 	install -d $(DESTDIR)$(CATALOGDIR)
 	install -m 0644 rpm/cpan-bridge.catalog $(DESTDIR)$(CATALOGDIR)/cpan-bridge.catalog
 

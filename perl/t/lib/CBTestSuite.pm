@@ -1,0 +1,101 @@
+package CBTestSuite;
+
+# Test helper: starts a suite of our own with cpan-bridge-dev in a fresh runtime directory,
+# points CPANBridge at it and stops it when the test ends. Also talks to the launcher's
+# control socket (frames as on the client socket) to find the router and instance pids.
+
+use strict;
+use warnings;
+use File::Temp ();
+use FindBin ();
+use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
+
+our @EXPORT_OK = qw(build_dir start_suite stop_suite launcher_status frame_call);
+use Exporter 'import';
+
+my @started;
+my $owner = $$;    # only the test process itself stops its suites (not forked children)
+
+sub build_dir {
+    my $d = $ENV{CB_BUILD_DIR} // "$FindBin::Bin/../../build";
+    die "no build directory at $d (run make, or set CB_BUILD_DIR)\n" unless -x "$d/cpan-bridge-dev";
+    return $d;
+}
+
+# Starts a suite; returns { dir, socket, exec, build }. Sets CPANBridge's variables if loaded.
+sub start_suite {
+    my (%opt) = @_;
+    my $build = build_dir();
+    my $dir   = $opt{dir} // File::Temp::tempdir('cb-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $out   = `$build/cpan-bridge-dev start --runtime-dir $dir 2>&1`;
+    die "cpan-bridge-dev start failed: $out" if $?;
+    my %v = $out =~ /^(CPAN_BRIDGE_\w+)=(.*)$/mg;
+    my $suite = { dir => $dir, socket => $v{CPAN_BRIDGE_SOCKET}, exec => $v{CPAN_BRIDGE_EXEC},
+                  build => $build };
+    push @started, $dir unless grep { $_ eq $dir } @started;
+    $ENV{CPAN_BRIDGE_SOCKET} = $suite->{socket};
+    $ENV{CPAN_BRIDGE_EXEC}   = $suite->{exec};
+    $CPANBridge::DAEMON_SOCKET = $suite->{socket};
+    $CPANBridge::EXEC          = $suite->{exec};
+    return $suite;
+}
+
+sub stop_suite {
+    my ($suite) = @_;
+    my $build = build_dir();
+    system("$build/cpan-bridge-dev stop --runtime-dir $suite->{dir} >/dev/null 2>&1");
+    return $? == 0;
+}
+
+# One request and answer on a unix socket, outside CPANBridge (raw JSON text in and out).
+sub frame_call {
+    my ($path, $json, $keep) = @_;
+    socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+    connect($s, pack_sockaddr_un($path)) or return undef;
+    syswrite $s, pack('N', length $json) . $json;
+    return $s if $keep;
+    return read_frame($s);
+}
+
+sub read_frame {
+    my ($s) = @_;
+    my $buf = '';
+    while (length $buf < 4) { sysread($s, $buf, 4 - length $buf, length $buf) or return undef }
+    my $n = unpack 'N', $buf;
+    $buf = '';
+    while (length $buf < $n) { sysread($s, $buf, $n - length $buf, length $buf) or return undef }
+    return $buf;
+}
+
+sub launcher_status {
+    my ($suite) = @_;
+    require JSON::PP;
+    my $text = frame_call("$suite->{dir}/launcher.sock", '{"op":"status"}') // return undef;
+    return JSON::PP->new->utf8->decode($text);
+}
+
+# Sanitizer reports of the daemons land in the launcher's log; any one fails the test file.
+sub sanitizer_report {
+    my ($dir) = @_;
+    open(my $fh, '<', "$dir/launcher.log") or return undef;
+    while (my $line = <$fh>) {
+        return $line if $line =~ /AddressSanitizer|LeakSanitizer|runtime error:/;
+    }
+    return undef;
+}
+
+END {
+    my $status = $?;
+    return unless $$ == $owner;
+    my $build = eval { build_dir() };
+    for my $dir (@started) {
+        system("$build/cpan-bridge-dev stop --runtime-dir $dir >/dev/null 2>&1") if $build;
+        if (my $report = sanitizer_report($dir)) {
+            print STDERR "# sanitizer report in $dir/launcher.log: $report";
+            $status ||= 1;
+        }
+    }
+    $? = $status;    # the test's own status, or failure after a sanitizer report
+}
+
+1;
