@@ -5,4 +5,4 @@ PROGRAMS += $(B)/cpan-bridge-exec
 
 $(B)/cpan-bridge-exec: $(B)/services/exec/exec-main.o $(COMMON_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(LIBS)

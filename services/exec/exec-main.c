@@ -3,6 +3,7 @@
  * cpan-bridge-exec: the front of process mode. It reads the first request frame, looks its
  * module up in the catalogue and execs that family's binary in one-shot mode, handing it the
  * frame it read, so a family's libraries are needed only where that family is installed.
+ * It links no library but jansson, since its start-up is paid on every process-mode call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +17,6 @@
 #include "common/cb-envelope.h"
 #include "common/cb-frame.h"
 #include "common/cb-json.h"
-#include "common/cb-log.h"
 
 static int dump_catalogue(void)
 {
@@ -164,7 +164,6 @@ int main(int argc, char **argv)
     size_t len = 0;
     int r, fd;
 
-    cb_log_init("cpan-bridge-exec", NULL);
     if (argc > 1 && strcmp(argv[1], "--dump-catalogue") == 0) {
         return dump_catalogue();
     }
@@ -200,6 +199,7 @@ int main(int argc, char **argv)
     }
     snprintf(fdarg, sizeof fdarg, "%d", fd);
     execl(binary, binary, "--oneshot", "--first-frame-fd", fdarg, (char *)NULL);
-    cb_log_error_errno(errno, "Failed to run '%s'", binary);
+    /* stderr only: this front must stay free of libsystemd, it runs once per call. */
+    fprintf(stderr, "cpan-bridge-exec: failed to run '%s': %s\n", binary, strerror(errno));
     return EXIT_FAILURE;
 }
