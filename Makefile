@@ -82,6 +82,7 @@ include services/exec/build.mk
 include services/launcher/build.mk
 include tests/build.mk
 include tests/integration/build.mk
+include tests/systemd/build.mk
 
 all: $(PROGRAMS) $(B)/catalogue.json
 
@@ -96,7 +97,7 @@ $(B)/%.o: %.c
 $(B)/catalogue.json: $(B)/cpan-bridge-exec
 	$(B)/cpan-bridge-exec --dump-catalogue > $@.tmp && mv $@.tmp $@
 
-check: check-unit check-integration check-perl check-units
+check: check-unit check-integration check-perl check-units check-systemd
 
 # The Perl client's tests, each against a suite of its own started by cpan-bridge-dev.
 check-perl: all | check-integration

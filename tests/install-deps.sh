@@ -11,6 +11,7 @@ debian_packages=(
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
+    socat dbus polkitd util-linux    # the tests under a real systemd (tests/systemd)
 )
 
 rpm_packages=(
@@ -20,6 +21,7 @@ rpm_packages=(
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
+    socat polkit dbus-broker util-linux
 )
 
 missing_debian() {

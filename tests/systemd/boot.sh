@@ -25,8 +25,8 @@
 #   INSIDE_TIMEOUT  seconds the inside command may take, default 120
 #   KEEP=1          keep the work directory (logs, the overlay's upper layer is gone anyway)
 #   CB_TEST_PRESTART=1  passed to inside.sh: start each instance socket as root before the
-#                   first call, for diagnosing everything else while the router cannot yet
-#                   start them itself; never set by make check-systemd
+#                   first call, to diagnose the rest when the router's own StartUnit fails;
+#                   the router's StartUnit is then not tested. make check-systemd never sets it
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +36,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 INSIDE_TIMEOUT=${INSIDE_TIMEOUT:-120}
 NEEDED_COMMANDS="unshare nsenter setpriv pivot_root findmnt socat useradd usermod make
     systemd-sysusers systemd-tmpfiles systemctl journalctl systemd-analyze
-    /lib/systemd/systemd dbus-daemon /usr/lib/polkit-1/polkitd"
+    /lib/systemd/systemd /usr/lib/polkit-1/polkitd"
 # The units systemd needs to reach multi-user.target and shut down, plus the three
 # services under the suite; copied from the host, never loaded from its unit path.
 BASE_UNITS="sysinit.target basic.target sockets.target timers.target paths.target
@@ -46,8 +46,8 @@ BASE_UNITS="sysinit.target basic.target sockets.target timers.target paths.targe
     systemd-reboot.service network.target network-pre.target nss-user-lookup.target
     systemd-journald.service systemd-journald.socket dbus.socket dbus.service polkit.service"
 
-W="" CG="" ORIG_CG="" NS_INIT="" NS_PIDNS="" UNSHARE_PID="" LISTENER_PID="" INSIDE_PID=""
-INTERACTIVE=0
+W="" CG="" ORIG_CG="" NS_INIT="" NS_PIDNS="" UNSHARE_PID="" LISTENER_PID="" INSIDE_PID="" FOLLOWER_PID=""
+INTERACTIVE=0 INTERRUPTED=0
 PASSED=0 FAILED=0
 T0=$(date +%s.%N)
 
@@ -73,6 +73,9 @@ why_not() {
     for c in $NEEDED_COMMANDS; do
         command -v "$c" >/dev/null || { echo "no $c"; return; }
     done
+    # dbus.service is dbus-daemon on Debian, an alias of dbus-broker.service on RHEL 9.
+    command -v dbus-daemon >/dev/null || command -v dbus-broker >/dev/null ||
+        { echo "no dbus-daemon or dbus-broker"; return; }
     for u in $BASE_UNITS; do
         [ -f "/lib/systemd/system/$u" ] || { echo "no /lib/systemd/system/$u"; return; }
     done
@@ -80,8 +83,11 @@ why_not() {
         { echo "no org.freedesktop.systemd1.policy for polkit"; return; }
     cg2=$(cgroup2_root)
     [ -n "$cg2" ] || { echo "no cgroup2 hierarchy mounted"; return; }
-    mkdir "$cg2/cpan-bridge-probe.$$" 2>/dev/null && rmdir "$cg2/cpan-bridge-probe.$$" ||
-        { echo "cannot create a cgroup under $cg2"; return; }
+    if ! mkdir "$cg2/cpan-bridge-probe.$$" 2>/dev/null; then
+        echo "cannot create a cgroup under $cg2"
+        return
+    fi
+    rmdir "$cg2/cpan-bridge-probe.$$"
     grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
         { echo "no overlayfs in the kernel"; return; }
     unshare --pid --fork --mount --uts --ipc --net --cgroup true 2>/dev/null ||
@@ -173,7 +179,8 @@ boot() {
 }
 
 wait_ready() {
-    local t=$(now) state
+    local t state
+    t=$(now)
     for _ in $(seq $((BOOT_TIMEOUT * 20))); do
         grep -q '^READY=1' "$W/notify.log" 2>/dev/null && break
         kill -0 "$UNSHARE_PID" 2>/dev/null || break
@@ -181,7 +188,7 @@ wait_ready() {
     done
     if ! grep -q '^READY=1' "$W/notify.log" 2>/dev/null; then
         cat "$W/ns-init.log"
-        fail "systemd sent READY=1 within ${BOOT_TIMEOUT}s"
+        fail "no READY=1 from systemd within ${BOOT_TIMEOUT}s"
         return 1
     fi
     state=$(timeout 20 nsenter -t "$NS_INIT" -a -r -w systemctl is-system-running --wait 2>/dev/null || true)
@@ -193,7 +200,7 @@ wait_ready() {
 # systemctl would see the host's root, say "Running in chroot" and answer success), with a
 # clean environment. Its ok:/FAILED: lines are its checks; a silent non-zero exit is a failure.
 run_inside() {
-    local rc ok bad follower
+    local rc ok bad
     local -a cmd=(nsenter -t "$NS_INIT" -a -r -w
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
         HOME=/root TERM="${TERM:-dumb}" CB_TEST_ENV="$W/inside.env" CB_REPO="$REPO"
@@ -211,11 +218,12 @@ run_inside() {
         timeout "$INSIDE_TIMEOUT" "${cmd[@]}" </dev/null >"$W/inside.log" 2>&1 &
         INSIDE_PID=$!
         tail -s 0.1 --pid="$INSIDE_PID" -n +1 -f "$W/inside.log" &
-        follower=$!
+        FOLLOWER_PID=$!
         wait "$INSIDE_PID"
         rc=$?
         INSIDE_PID=""
-        wait "$follower"
+        wait "$FOLLOWER_PID"
+        FOLLOWER_PID=""
     fi
     set -e
     ok=$(grep -c '^ok: ' "$W/inside.log" || true)
@@ -232,11 +240,36 @@ run_inside() {
 }
 
 # ------------------------------------------------------------------------------ teardown
-# systemctl exit runs exit.target, which stops every unit and ends PID 1 cleanly; killing
-# PID 1 of a pid namespace kills everything in it, the fallback after 10 s.
+# Interrupted while the inside command runs: end it before systemd shuts down, in the right
+# order. The command is nsenter's child; if nsenter died first, the kernel would hand the
+# command to the host's init (the reaper of nsenter's pid namespace), not to our systemd,
+# and systemd-shutdown would wait 10 s for that unreaped zombie. So the command is ended
+# first and nsenter reaps it and exits; only if that fails is timeout's whole process group
+# (it leads one: timeout, nsenter, the command) killed by its id.
+stop_inside() {
+    local enter
+    [ -n "$FOLLOWER_PID" ] && kill "$FOLLOWER_PID" 2>/dev/null
+    [ -n "$INSIDE_PID" ] || return 0
+    for enter in $(pgrep -P "$INSIDE_PID"); do
+        # shellcheck disable=SC2046
+        kill -TERM $(pgrep -P "$enter") 2>/dev/null
+    done
+    for _ in $(seq 30); do
+        kill -0 "$INSIDE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$INSIDE_PID" 2>/dev/null
+    wait "$INSIDE_PID" 2>/dev/null
+    INSIDE_PID=""
+}
+
+# SIGRTMIN+4 asks systemd for poweroff.target, which stops every unit; in a container PID 1
+# then simply exits. A signal rather than `nsenter systemctl exit`, so that no nsenter'd
+# process can still be in there when systemd-shutdown kills what is left (see stop_inside).
+# Killing PID 1 of a pid namespace kills everything in it: the fallback after 10 s.
 stop_systemd() {
     [ -n "$NS_INIT" ] && kill -0 "$NS_INIT" 2>/dev/null || return 0
-    timeout 10 nsenter -t "$NS_INIT" -a -r -w systemctl --no-block exit >/dev/null 2>&1 || true
+    kill -s SIGRTMIN+4 "$NS_INIT"
     for _ in $(seq 100); do
         kill -0 "$NS_INIT" 2>/dev/null || return 0
         sleep 0.1
@@ -272,12 +305,14 @@ teardown() {
     local rest
     set +e
     trap - EXIT INT TERM
-    # Interrupted while the command runs: stop it (what is inside dies with PID 1 anyway).
-    [ -n "$INSIDE_PID" ] && kill "$INSIDE_PID" 2>/dev/null
-    log "teardown"; stop_systemd; log "systemd stopped"
+    [ "$INTERRUPTED" = 1 ] && fail "interrupted by a signal"
+    stop_inside
+    log "teardown: stopping systemd"
+    stop_systemd
     [ -n "$UNSHARE_PID" ] && wait "$UNSHARE_PID" 2>/dev/null
     [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
     remove_cgroup
+    log "teardown: systemd gone"
     if [ -n "$W" ]; then
         rest=$(left_behind)
         if [ -n "$rest" ]; then fail "torn down, but left behind:$rest"; else pass "torn down, nothing left behind"; fi
@@ -285,8 +320,13 @@ teardown() {
     fi
     log "total $(since "$T0")s"
     echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
-    exit
+    # An explicit status: a bare exit in a trap would return the status from before the trap.
+    if [ "$INTERRUPTED" = 1 ]; then
+        exit 130
+    elif [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]; then
+        exit 0
+    fi
+    exit 1
 }
 
 main() {
@@ -309,7 +349,7 @@ main() {
     fi
 
     trap teardown EXIT
-    trap 'exit 130' INT TERM
+    trap 'INTERRUPTED=1; exit 130' INT TERM
     make_workdir
     stage_suite || exit 1
     build_unit_path

@@ -1,0 +1,352 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/systemd/inside.sh: the checks of cpan-bridge under a real systemd.
+#
+# Runs inside the namespaces boot.sh sets up (systemctl and journalctl talk to the test's
+# own systemd there), as root, with CB_TEST_ENV naming the file of test users ns-init.sh
+# wrote. Prints one "ok: ..." or "FAILED: ..." line per check (boot.sh counts them) and
+# exits 1 if any failed. Lines starting with "    " or "info:" are details.
+#
+# Order matters: the router and every instance must still be inactive when the first call
+# is made, so nothing before that step may start them.
+set -uo pipefail
+
+# shellcheck source=/dev/null
+. "${CB_TEST_ENV:?run me through tests/systemd/boot.sh}"
+PRESTART=${CB_TEST_PRESTART:-0}
+SOCK=/run/cpan-bridge/cpan-bridge.sock
+UNITDIR=/usr/lib/systemd/system
+A_UID=$(id -u "$CB_USER_A")
+B_UID=$(id -u "$CB_USER_B")
+ROUTER_UID=$(id -u cpanbridge)
+OUT=$(mktemp)
+NFAILED=0
+T0=$(date +%s.%N)
+trap 'rm -f "$OUT"' EXIT
+
+# ------------------------------------------------------------------------------ helpers
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+ok() { echo "ok: $*"; }
+failed() {
+    echo "FAILED: $*"
+    NFAILED=$((NFAILED + 1))
+}
+show_output() { sed 's/^/    | /' "$OUT" | tail -n "${1:-15}"; }
+
+# check DESCRIPTION COMMAND...: the command's exit status decides; its output is shown on failure.
+check() {
+    local what=$1
+    shift
+    if "$@" >"$OUT" 2>&1; then ok "$what"; else
+        failed "$what"
+        show_output
+    fi
+}
+
+# is DESCRIPTION ACTUAL EXPECTED
+is() {
+    if [ "$2" = "$3" ]; then ok "$1: $2"; else failed "$1: got '$2', expected '$3'"; fi
+}
+
+# wait_until SECONDS COMMAND...: poll every 0.1 s; systemd's restarts and journald's writes
+# happen shortly after the event that causes them, not at once.
+wait_until() {
+    local n=$(($1 * 10))
+    shift
+    while [ "$n" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+prop() { systemctl show -P "$2" "$1"; }
+state() { systemctl is-active "$1"; }
+main_uid() { ps -o uid= -p "$(prop "$1" MainPID)" 2>/dev/null | tr -d ' '; }
+restarted() { [ "$(prop "$1" MainPID)" != "$2" ] && [ "$(prop "$1" MainPID)" != 0 ] && [ "$(state "$1")" = active ]; }
+
+# as USER COMMAND...: the way a login would run it, without PAM: the user's uid, primary
+# group and supplementary groups from the user database, and a clean environment.
+as() {
+    local user=$1
+    shift
+    setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 "$@"
+}
+
+# call USER MODULE FUNCTION [PARAMS] [SOCKET]: one call through the C client, answer in $OUT.
+call() {
+    local user=$1 module=$2 function=$3 params=${4:-'{}'} socket=${5:-$SOCK}
+    if [ "$user" = root ]; then
+        "$CB_CLIENT" --socket "$socket" call "$module" "$function" "$params" >"$OUT" 2>&1
+    else
+        as "$user" "$CB_CLIENT" --socket "$socket" call "$module" "$function" "$params" >"$OUT" 2>&1
+    fi
+}
+
+# call_ok DESCRIPTION USER MODULE FUNCTION: the call must succeed; the time includes any start.
+call_ok() {
+    local what=$1 t
+    shift
+    t=$(now)
+    if call "$@"; then ok "$what, in $(since "$t")s: $(head -c 200 "$OUT")"; else
+        failed "$what (exit $?)"
+        show_output
+    fi
+}
+
+# journal_entry FIELD=VALUE...: the newest entry of the router matching them, as JSON.
+journal_entry() {
+    journalctl -o json --no-pager -r -n 1 _SYSTEMD_UNIT=cpan-bridge.service "$@" 2>/dev/null
+}
+json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
+
+# After a failure: the suite's recent journal, so that the log of the run shows why.
+dump_journal() {
+    echo "info: last journal lines of the suite's units:"
+    journalctl --no-pager -o short-monotonic -n 60 -u cpan-bridge.socket -u cpan-bridge.service \
+        -u 'cpan-bridge-core@*' -u polkit.service | sed 's/^/    /'
+}
+
+# ------------------------------------------------------------------------------ checks
+# The unit's WatchdogSec=30 would make the SIGSTOP check wait half a minute. LimitCORE=0:
+# the watchdog's SIGABRT would otherwise dump core through the host's kernel.core_pattern,
+# which on a systemd host is systemd-coredump, outside these namespaces.
+install_test_dropin() {
+    local d=/run/systemd/system/cpan-bridge-core@.service.d
+    mkdir -p "$d"
+    printf '[Service]\nWatchdogSec=2\nLimitCORE=0\n' >"$d/50-test.conf"
+    systemctl daemon-reload
+    # WatchdogUSec shows only a running unit's value; check_notify checks it then.
+    is "test drop-in for cpan-bridge-core@$A_UID.service" \
+        "$(prop "cpan-bridge-core@$A_UID.service" DropInPaths)" "$d/50-test.conf"
+}
+
+# Every installed unit, as files, the templates included (verify instantiates them).
+check_verify() {
+    local units
+    units=$(ls "$UNITDIR"/cpan-bridge*.socket "$UNITDIR"/cpan-bridge*.service "$UNITDIR"/cpan-bridge*.target)
+    # shellcheck disable=SC2086
+    if systemd-analyze verify $units >"$OUT" 2>&1 && [ ! -s "$OUT" ]; then
+        ok "systemd-analyze verify: clean for $(echo $units | wc -w) units"
+    else
+        failed "systemd-analyze verify is not clean"
+        show_output 30
+    fi
+}
+
+# The exposure number of a unit; the thresholds are the lead's (CB_SECURITY_MAX_ROUTER,
+# CB_SECURITY_MAX_INSTANCE), so without them this only reports. The items that still cost
+# something are listed, heaviest first.
+check_security() {
+    local unit=$1 max=$2 level label
+    if ! systemd-analyze security --offline=yes --no-pager "$unit" >"$OUT" 2>&1; then
+        failed "systemd-analyze security --offline=yes $unit"
+        show_output
+        return
+    fi
+    level=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) \(.*\)/\1/p' "$OUT")
+    label=$(sed -n 's/.*Overall exposure level for .*: [0-9.]* \([A-Z]*\).*/\1/p' "$OUT")
+    if [ -z "$level" ]; then
+        failed "systemd-analyze security $unit: no exposure level in its output"
+    elif [ -n "$max" ] && awk -v l="$level" -v m="$max" 'BEGIN { exit !(l > m) }'; then
+        failed "systemd-analyze security $unit: exposure $level $label, above $max"
+    else
+        ok "systemd-analyze security $unit: exposure $level $label${max:+ (at most $max)}"
+    fi
+    grep '✗' "$OUT" | awk '{ print $NF "\t" $0 }' | sort -rn | cut -f2- | head -n 8 |
+        sed 's/^ */    /'
+}
+
+check_socket_alone() {
+    is "cpan-bridge.socket before the test starts it" "$(state cpan-bridge.socket)" inactive
+    check "systemctl start cpan-bridge.socket" systemctl start cpan-bridge.socket
+    is "cpan-bridge.socket" "$(state cpan-bridge.socket)" active
+    is "$SOCK" "$(stat -c '%F %a %U:%G' "$SOCK" 2>&1)" "socket 660 cpanbridge:cpanbridge-clients"
+    is "cpan-bridge.service before the first call" "$(state cpan-bridge.service)" inactive
+    is "cpan-bridge-core@$A_UID.socket before the first call" \
+        "$(state "cpan-bridge-core@$A_UID.socket")" inactive
+}
+
+# The first call of a uid starts its instance: the router asks systemd (StartUnit through
+# D-Bus, authorized by polkit) for cpan-bridge-core@UID.socket, systemd starts the service on
+# the router's connection, as that uid.
+check_instance() {
+    local user=$1 uid=$2 unit=cpan-bridge-core@$2
+    if [ "$PRESTART" = 1 ]; then
+        echo "info: CB_TEST_PRESTART=1: starting $unit.socket as root (the router's StartUnit is NOT tested)"
+        systemctl start "$unit.socket"
+    fi
+    call_ok "first call of $user (uid $uid): test.ping" "$user" test ping
+    is "$unit.socket" "$(state "$unit.socket")" active
+    is "/run/cpan-bridge/core/$uid.sock" "$(stat -c '%F %a %U' "/run/cpan-bridge/core/$uid.sock" 2>&1)" \
+        "socket 600 cpanbridge"
+    is "$unit.service" "$(state "$unit.service")" active
+    is "$unit.service runs as uid" "$(main_uid "$unit.service")" "$uid"
+}
+
+check_router_started() {
+    is "cpan-bridge.service after the first call" "$(state cpan-bridge.service)" active
+    is "the router runs as cpanbridge, uid" "$(main_uid cpan-bridge.service)" "$ROUTER_UID"
+    # polkitd is D-Bus activated: it runs only if someone asked it, and the router's StartUnit
+    # as a non-root user is what does.
+    [ "$PRESTART" = 1 ] ||
+        is "polkit.service (activated by the router's StartUnit)" "$(state polkit.service)" active
+}
+
+check_second_user() {
+    local pid_a
+    pid_a=$(prop "cpan-bridge-core@$A_UID.service" MainPID)
+    check_instance "$CB_USER_B" "$B_UID"
+    is "$CB_USER_A's instance untouched by $CB_USER_B's call, MainPID" \
+        "$(prop "cpan-bridge-core@$A_UID.service" MainPID)" "$pid_a"
+}
+
+# Type=notify units are active only after READY=1, so active+running proves it was sent.
+check_notify() {
+    local unit
+    for unit in cpan-bridge.service "cpan-bridge-core@$A_UID.service"; do
+        is "$unit Type/NotifyAccess/ActiveState/SubState" \
+            "$(prop "$unit" Type)/$(prop "$unit" NotifyAccess)/$(state "$unit")/$(prop "$unit" SubState)" \
+            notify/main/active/running
+        if [ -n "$(prop "$unit" StatusText)" ]; then
+            ok "$unit STATUS: $(prop "$unit" StatusText)"
+        else
+            failed "$unit has no StatusText (no STATUS= received)"
+        fi
+    done
+    is "cpan-bridge-core@$A_UID.service WatchdogUSec (the test drop-in's)" \
+        "$(prop "cpan-bridge-core@$A_UID.service" WatchdogUSec)" 2s
+}
+
+# Request logging is on (ns-init.sh's 50-test.conf): each request is one debug entry of
+# the router, carrying the caller's uid.
+check_journal() {
+    local user=$1 uid=$2 entry
+    if ! wait_until 5 test -n "$(journal_entry CPAN_BRIDGE_MODULE=test CPAN_BRIDGE_FUNCTION=ping \
+        CPAN_BRIDGE_CLIENT_UID="$uid")"; then
+        failed "journalctl -o json CPAN_BRIDGE_MODULE=test: no request entry for uid $uid"
+        journalctl -o json --no-pager CPAN_BRIDGE_MODULE=test | tail -n 3 | sed 's/^/    | /'
+        return
+    fi
+    entry=$(journal_entry CPAN_BRIDGE_MODULE=test CPAN_BRIDGE_FUNCTION=ping CPAN_BRIDGE_CLIENT_UID="$uid")
+    ok "journalctl -o json CPAN_BRIDGE_MODULE=test: $user's request: $(echo "$entry" | json_field MESSAGE)"
+    is "  its CPAN_BRIDGE_CLIENT_UID" "$(echo "$entry" | json_field CPAN_BRIDGE_CLIENT_UID)" "$uid"
+    is "  its CPAN_BRIDGE_FUNCTION" "$(echo "$entry" | json_field CPAN_BRIDGE_FUNCTION)" ping
+    is "  its PRIORITY (debug) and _UID (the router)" \
+        "$(echo "$entry" | json_field PRIORITY)/$(echo "$entry" | json_field _UID)" "7/$ROUTER_UID"
+    if [ -n "$(echo "$entry" | json_field CPAN_BRIDGE_REQUEST_ID)" ]; then
+        ok "  its CPAN_BRIDGE_REQUEST_ID: $(echo "$entry" | json_field CPAN_BRIDGE_REQUEST_ID)"
+    else
+        failed "  the entry has no CPAN_BRIDGE_REQUEST_ID"
+    fi
+}
+
+# kill -9: Restart=on-failure brings the instance back, and the router reaches the new one.
+check_kill9() {
+    local unit=cpan-bridge-core@$A_UID.service pid n0 t
+    pid=$(prop "$unit" MainPID)
+    n0=$(prop "$unit" NRestarts)
+    t=$(now)
+    kill -KILL "$pid"
+    if wait_until 10 restarted "$unit" "$pid"; then
+        ok "kill -9 of $unit (pid $pid): restarted as pid $(prop "$unit" MainPID) after $(since "$t")s"
+    else
+        failed "kill -9 of $unit (pid $pid): not restarted within 10s ($(state "$unit"))"
+    fi
+    is "$unit NRestarts" "$(prop "$unit" NRestarts)" $((n0 + 1))
+    call_ok "the next call of $CB_USER_A after the restart" "$CB_USER_A" test ping
+    is "$unit still runs as uid" "$(main_uid "$unit")" "$A_UID"
+}
+
+# SIGSTOP: the instance stops feeding the watchdog; systemd sends SIGABRT (with SIGCONT),
+# records Result=watchdog and restarts it.
+check_watchdog() {
+    local unit=cpan-bridge-core@$A_UID.service pid t
+    pid=$(prop "$unit" MainPID)
+    t=$(now)
+    kill -STOP "$pid"
+    if wait_until 15 restarted "$unit" "$pid"; then
+        ok "SIGSTOP of $unit (pid $pid): restarted as pid $(prop "$unit" MainPID) after $(since "$t")s"
+    else
+        failed "SIGSTOP of $unit (pid $pid): not restarted within 15s ($(state "$unit"))"
+        kill -CONT "$pid" 2>/dev/null
+    fi
+    if journalctl --no-pager -o cat -u "$unit" | grep -q "Failed with result 'watchdog'"; then
+        ok "journal: $unit failed with result 'watchdog'"
+    else
+        failed "journal: no \"Failed with result 'watchdog'\" for $unit"
+        journalctl --no-pager -o cat -u "$unit" | tail -n 8 | sed 's/^/    | /'
+    fi
+    call_ok "the next call of $CB_USER_A after the watchdog restart" "$CB_USER_A" test ping
+}
+
+# The router's socket is 0660 cpanbridge:cpanbridge-clients, the instances' 0600 cpanbridge:
+# the kernel refuses everyone else at connect(), with EACCES (strerror: Permission denied).
+check_refused_connect() {
+    call "$CB_USER_OUT" system ping
+    if [ $? = 2 ] && grep -q 'Permission denied' "$OUT"; then
+        ok "$CB_USER_OUT (not in cpanbridge-clients) cannot connect: $(cat "$OUT")"
+    else
+        failed "$CB_USER_OUT (not in cpanbridge-clients) connecting to $SOCK"
+        show_output
+    fi
+    call "$CB_USER_A" system ping '{}' "/run/cpan-bridge/core/$A_UID.sock"
+    if [ $? = 2 ] && grep -q 'Permission denied' "$OUT"; then
+        ok "$CB_USER_A cannot connect to its own instance's socket directly"
+    else
+        failed "$CB_USER_A connecting to /run/cpan-bridge/core/$A_UID.sock directly"
+        show_output
+    fi
+}
+
+# Root is outside the instance uid range: the router answers system.* itself, and refuses
+# family calls with E_UNAVAILABLE (process mode serves root) without starting an instance.
+check_root() {
+    call_ok "root: system.ping through the router" root system ping
+    if call root test ping; then
+        failed "root: test.ping through the router succeeded, expected E_UNAVAILABLE"
+        show_output
+    elif grep -q E_UNAVAILABLE "$OUT"; then
+        ok "root: test.ping through the router: $(head -c 200 "$OUT")"
+    else
+        failed "root: test.ping through the router: no E_UNAVAILABLE"
+        show_output
+    fi
+    is "units cpan-bridge-core@0.* loaded" \
+        "$(systemctl list-units --all --no-legend --plain 'cpan-bridge-core@0.*' | wc -l)" 0
+}
+
+check_stop() {
+    check "systemctl stop cpan-bridge.socket" systemctl stop cpan-bridge.socket
+    if [ -e "$SOCK" ]; then failed "$SOCK still exists after the stop"; else ok "$SOCK is gone"; fi
+    is "cpan-bridge.service after the socket stopped (Requires=)" "$(state cpan-bridge.service)" inactive
+}
+
+main() {
+    echo "info: users: A=$CB_USER_A ($A_UID), B=$CB_USER_B ($B_UID), out=$CB_USER_OUT," \
+        "router cpanbridge ($ROUTER_UID); systemd $(systemctl --version | awk 'NR == 1 { print $2 }')"
+    install_test_dropin
+    check_verify
+    check_security cpan-bridge.service "${CB_SECURITY_MAX_ROUTER:-}"
+    check_security "cpan-bridge-core@$A_UID.service" "${CB_SECURITY_MAX_INSTANCE:-}"
+    check_socket_alone
+    check_instance "$CB_USER_A" "$A_UID"
+    check_router_started
+    check_second_user
+    check_notify
+    check_journal "$CB_USER_A" "$A_UID"
+    check_journal "$CB_USER_B" "$B_UID"
+    check_kill9
+    check_watchdog
+    check_refused_connect
+    check_root
+    check_stop
+    [ "$NFAILED" = 0 ] || dump_journal
+    echo "info: checks took $(since "$T0")s, $NFAILED failed"
+    [ "$NFAILED" = 0 ]
+}
+
+main
