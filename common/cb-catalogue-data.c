@@ -66,16 +66,57 @@ static const struct cb_function test_functions[] = {
       .mode = CB_MODE_DAEMON_ONLY,
       .answered_by = "router",
       .alias_of = "system.stats" },
+    { .name = "health",
+      .idempotent = true,
+      .mode = CB_MODE_DAEMON_ONLY,
+      .answered_by = "router",
+      .alias_of = "system.health" },
 };
 
 static const struct cb_param catalogue_params[] = {
     { .name = "module", .type = CB_TYPE_TEXT },
 };
 
+static const struct cb_param connections_params[] = {
+    { .name = "uid", .type = CB_TYPE_INT, .has_range = true, .min = 0, .max = 4294967294LL },
+    { .name = "session", .type = CB_TYPE_TEXT },
+};
+
+static const struct cb_param cleanup_params[] = {
+    { .name = "idle_seconds",
+      .type = CB_TYPE_INT,
+      .default_json = "300",
+      .has_range = true,
+      .min = 0,
+      .max = 31536000 },
+    { .name = "uid", .type = CB_TYPE_INT, .has_range = true, .min = 0, .max = 4294967294LL },
+    { .name = "session", .type = CB_TYPE_TEXT },
+};
+
 static const struct cb_function system_functions[] = {
     { .name = "ping", .idempotent = true, .mode = CB_MODE_STATELESS, .answered_by = "router" },
     { .name = "info", .idempotent = true, .mode = CB_MODE_STATELESS, .answered_by = "router" },
     { .name = "stats", .idempotent = true, .mode = CB_MODE_DAEMON_ONLY, .answered_by = "router" },
+    { .name = "health", .idempotent = true, .mode = CB_MODE_DAEMON_ONLY, .answered_by = "router" },
+    { .name = "metrics", .idempotent = true, .mode = CB_MODE_DAEMON_ONLY, .answered_by = "router" },
+    { .name = "performance",
+      .idempotent = true,
+      .mode = CB_MODE_DAEMON_ONLY,
+      .answered_by = "router" },
+    { .name = "connections",
+      .params = connections_params,
+      .n_params = CB_ELEMENTSOF(connections_params),
+      .idempotent = true,
+      .mode = CB_MODE_DAEMON_ONLY,
+      .answered_by = "router" },
+    { .name = "cleanup",
+      .params = cleanup_params,
+      .n_params = CB_ELEMENTSOF(cleanup_params),
+      .idempotent = true,
+      .mode = CB_MODE_DAEMON_ONLY,
+      .answered_by = "router",
+      .ends = "sessions" },
+    { .name = "shutdown", .mode = CB_MODE_DAEMON_ONLY, .answered_by = "router" },
     { .name = "catalogue",
       .params = catalogue_params,
       .n_params = CB_ELEMENTSOF(catalogue_params),

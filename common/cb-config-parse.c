@@ -65,6 +65,13 @@ static const struct key_spec keys[] = {
     KEY("logging", "request_logging", KEY_SAMPLE, request_log_sample, 1000000),
     KEY("test", "max_sleep_ms", KEY_U64, test_max_sleep_ms, 3600000),
     KEY("paths", "roots", KEY_LIST, path_roots, 0),
+    KEY("monitoring", "memory_warn_mb", KEY_U64, memory_warn_mb, 1000000),
+    KEY("monitoring", "memory_fail_mb", KEY_U64, memory_fail_mb, 1000000),
+    KEY("monitoring", "cpu_warn_percent", KEY_UINT, cpu_warn_percent, 100),
+    KEY("monitoring", "cpu_fail_percent", KEY_UINT, cpu_fail_percent, 100),
+    KEY("monitoring", "requests_per_minute_warn", KEY_U64, requests_per_minute_warn, 1ULL << 40),
+    KEY("monitoring", "concurrent_warn", KEY_UINT, concurrent_warn, 1000000),
+    KEY("monitoring", "stale_seconds", KEY_U64, stale_seconds, 31536000),
 };
 
 static char *strip(char *s)

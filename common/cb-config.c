@@ -46,6 +46,13 @@ struct cb_config *cb_config_new_default(void)
         .stall_seconds = 300,
         .request_log_sample = 0,
         .test_max_sleep_ms = 10000,
+        .memory_warn_mb = 500,
+        .memory_fail_mb = 1000,
+        .cpu_warn_percent = 80,
+        .cpu_fail_percent = 95,
+        .requests_per_minute_warn = 3000000,
+        .concurrent_warn = 200,
+        .stale_seconds = 300,
     };
     return c;
 }

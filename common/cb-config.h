@@ -56,6 +56,13 @@ struct cb_config {
     /* [test] */
     uint64_t test_max_sleep_ms;
 
+    /* [monitoring]: health thresholds (API.md 3.3) */
+    uint64_t memory_warn_mb, memory_fail_mb;
+    unsigned cpu_warn_percent, cpu_fail_percent;
+    uint64_t requests_per_minute_warn;
+    unsigned concurrent_warn;
+    uint64_t stale_seconds; /* a client connection idle this long is "stale" */
+
     /* [paths]: when set, local files are opened only below these directories. */
     char **path_roots;
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -257,6 +258,36 @@ static int submit(struct conn *c, struct job *j)
     return cb_pool_submit(s->queue, job_work, job_done, j);
 }
 
+/* The router cannot read other users' /proc (ProtectProc=invisible), so instances say. */
+static void answer_status(struct conn *c, struct job *j)
+{
+    struct server *srv = c->srv;
+    struct rusage ru;
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    json_t *resp;
+
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) {
+            rss = 0;
+        }
+        fclose(f);
+    }
+    (void)getrusage(RUSAGE_SELF, &ru);
+    resp = cb_response_success(
+            j->req.id,
+            json_pack("{s:i, s:I, s:I, s:i, s:i, s:i}", "pid", (int)getpid(), "rss_kb",
+                      (json_int_t)(rss * (sysconf(_SC_PAGESIZE) / 1024)), "cpu_usec",
+                      (json_int_t)((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +
+                                   ru.ru_utime.tv_usec + ru.ru_stime.tv_usec),
+                      "sessions", (int)cb_registry_n_sessions(srv->registry), "handles",
+                      (int)cb_registry_n_handles(srv->registry), "inflight", (int)srv->inflight));
+    conn_send(c, resp);
+    json_decref(resp);
+    cb_request_done(&j->req);
+    free(j);
+}
+
 static void handle_frame(struct conn *c, const char *payload, size_t len)
 {
     struct cb_error err = CB_ERROR_INIT;
@@ -278,6 +309,22 @@ static void handle_frame(struct conn *c, const char *payload, size_t len)
         json_decref(id);
         cb_error_clear(&err);
         free(j);
+        return;
+    }
+    if (j->req.control && strcmp(j->req.control, "status") == 0) {
+        answer_status(c, j);
+        return;
+    }
+    if (j->req.control && strcmp(j->req.control, "shutdown") == 0) {
+        /* system.shutdown: the router stops the whole suite, instances included. */
+        json_t *resp = cb_response_success(j->req.id, json_pack("{s:b}", "stopping", 1));
+
+        conn_send(c, resp);
+        json_decref(resp);
+        cb_request_done(&j->req);
+        free(j);
+        cb_log_notice("Stopping: the router asked (system.shutdown)");
+        cb_service_stop(c->srv->service, 0);
         return;
     }
     if (j->req.control) {

@@ -39,7 +39,7 @@ void router_client_unref(struct client *c)
     free(c);
 }
 
-static void client_close(struct client *c)
+void router_client_close(struct client *c)
 {
     struct router *r = c->router;
 
@@ -125,12 +125,12 @@ static void client_flush(struct client *c)
         if (n < 0) {
             cb_log_debug_errno((int)n, "Client %llu went away while we wrote to it",
                                (unsigned long long)c->id);
-            client_close(c);
+            router_client_close(c);
             return;
         }
     }
     if (!c->closed && c->close_after_flush && cb_buf_pending(&c->out) == 0) {
-        client_close(c);
+        router_client_close(c);
         return;
     }
     router_client_update_events(c);
@@ -144,7 +144,7 @@ void router_client_send_text(struct client *c, const char *text, size_t len)
     if (cb_frame_append(&c->out, text, len) < 0) {
         cb_log_error("Out of memory queueing an answer for client %llu, closing it",
                      (unsigned long long)c->id);
-        client_close(c);
+        router_client_close(c);
         return;
     }
     if (c->owner) {
@@ -161,7 +161,7 @@ void router_client_send(struct client *c, json_t *response)
     if (!text) {
         cb_log_error("Out of memory writing an answer, closing client %llu",
                      (unsigned long long)c->id);
-        client_close(c);
+        router_client_close(c);
         return;
     }
     router_client_send_text(c, text, len);
@@ -259,7 +259,7 @@ static void client_read(struct client *c)
     }
     if (n <= 0) {
         /* EOF inside a frame: the rest will never come, and the peer no longer reads. */
-        client_close(c);
+        router_client_close(c);
         return;
     }
 
@@ -424,6 +424,6 @@ int router_client_listen(struct router *r)
 void router_clients_close_all(struct router *r)
 {
     while (r->clients) {
-        client_close(r->clients);
+        router_client_close(r->clients);
     }
 }

@@ -94,6 +94,15 @@ void router_log_answer(struct client *c,
     router_log_request(c->router, &l);
 }
 
+void router_count(struct router *r, struct metrics_answer *a, bool rejected, uint64_t start_usec)
+{
+    uint64_t now = cb_now_monotonic_usec();
+
+    a->usec = now - start_usec;
+    router_stats_answered(&r->stats, a->code, rejected, a->usec);
+    router_metrics_record(&r->metrics, a, now);
+}
+
 void router_new_request_id(struct router *r, char *buf, size_t size)
 {
     static const char digits[] = "0123456789abcdef";
@@ -134,7 +143,12 @@ void router_answer_error(struct client *c,
         snprintf(mf, sizeof mf, "a request");
     }
     log_refusal(c, err, module, function, mf);
-    router_stats_answered(&c->router->stats, err->code, true, cb_now_monotonic_usec() - start_usec);
+    router_count(c->router,
+                 &(struct metrics_answer){ .module = module,
+                                           .function = function,
+                                           .code = err->code,
+                                           .error = err->message },
+                 true, start_usec);
     router_log_answer(c, module, function, NULL, NULL, start_usec,
                       cb_error_code_to_string(err->code));
 
@@ -160,7 +174,9 @@ static void answer_system(struct client *c,
         router_answer_error(c, req->id, m->name, f->name, start_usec, &err);
         return;
     }
-    router_stats_answered(&c->router->stats, -1, false, cb_now_monotonic_usec() - start_usec);
+    router_count(c->router,
+                 &(struct metrics_answer){ .module = m->name, .function = f->name, .code = -1 },
+                 false, start_usec);
     router_log_answer(c, m->name, f->name, NULL, req->session, start_usec, NULL);
     response = cb_response_success(req->id, result);
     router_client_send(c, response);

@@ -16,6 +16,7 @@
 #include "common/cb-error.h"
 #include "common/cb-hashmap.h"
 #include "common/cb-log.h"
+#include "services/router/router-metrics.h"
 #include "services/router/router-stats.h"
 
 struct cb_service;
@@ -50,6 +51,17 @@ struct router_uid {
     uint64_t buffered; /* answers not yet written plus requests not yet answered, bytes */
     double tokens;     /* the request-rate bucket */
     uint64_t refill_usec;
+};
+
+struct router_resources {
+    uint64_t sample_usec, cpu_usec;
+    uint64_t router_rss_kb;
+    double router_cpu_percent;
+    double memory_mb, cpu_percent, peak_memory, peak_cpu;
+    unsigned cpus;
+    bool over_memory, over_cpu, over_requests, over_concurrent;
+    uint64_t alerts_memory, alerts_cpu, alerts_requests, alerts_concurrent;
+    uint64_t last_cleanup_realtime_usec;
 };
 
 struct router_session {
@@ -102,6 +114,7 @@ struct pending {
     const struct cb_module *module;
     const struct cb_function *function;
     bool control;
+    bool status; /* a status poll of the instance */
     char request_id[40];
     char session[33];
     uint64_t bytes; /* the request's size, counted in its client's inflight_bytes */
@@ -136,7 +149,18 @@ struct upstream {
     bool activated;              /* the activator was asked during this connection attempt */
     enum cb_error_code refusal;  /* the code undelivered requests get when this attempt fails */
     uint64_t connects, failures;
+    uint64_t last_failure_usec;       /* monotonic; 0 for never */
+    uint64_t activation_failure_usec; /* its units failed to start */
     char last_failure[160];
+
+    /* The instance's own report (it answers a status poll about once a second). */
+    bool polling;
+    pid_t pid;
+    uint64_t rss_kb;
+    uint64_t cpu_usec;
+    uint64_t sample_usec;
+    double cpu_percent;
+    unsigned handles;
 };
 
 struct activator_ops {
@@ -160,6 +184,9 @@ struct router {
     const struct activator_ops *activator;
     void *activator_data;
     struct router_stats stats;
+    struct router_metrics metrics;
+    struct router_resources resources;
+    unsigned inflight; /* requests in flight to instances, all clients */
     uint64_t start_usec, start_realtime_usec;
     uint64_t next_client_id;
     uint64_t next_request;
@@ -191,6 +218,30 @@ void router_uids_free(struct router *r);
 int router_limits_admit_connection(struct router *r, struct router_uid *u, struct cb_error *err);
 int router_limits_admit_request(struct router *r, struct router_uid *u, struct cb_error *err);
 
+/* router-connections.c */
+unsigned router_stale_connections(struct router *r);
+int router_connections_json(struct client *caller,
+                            json_t *params,
+                            json_t **ret,
+                            struct cb_error *err);
+int router_cleanup(struct client *caller, json_t *params, json_t **ret, struct cb_error *err);
+
+/* router-health.c */
+struct router_family_state {
+    const char *state; /* running, idle, failed, not_installed */
+    unsigned running;
+    pid_t pid;
+    double memory_mb;
+    uint64_t restarts;
+    bool units_fail, failed_recently;
+};
+void router_family_state(struct router *r, const char *family, struct router_family_state *ret);
+json_t *router_health_json(struct router *r);
+
+/* router-resources.c */
+void router_resources_sample(struct router *r);
+json_t *router_resources_json(struct router *r);
+
 /* router-log.c */
 void router_log_request(struct router *r, const struct router_request_log *l);
 void router_new_request_id(struct router *r, char *buf, size_t size);
@@ -214,6 +265,7 @@ int router_client_listen(struct router *r);
 void router_client_send(struct client *c, json_t *response);
 void router_client_send_text(struct client *c, const char *text, size_t len);
 void router_client_unref(struct client *c);
+void router_client_close(struct client *c);
 void router_client_update_events(struct client *c);
 void router_clients_close_all(struct router *r);
 
@@ -225,6 +277,8 @@ void router_answer_error(struct client *c,
                          const char *function,
                          uint64_t start_usec,
                          struct cb_error *err);
+/* Counts one answer in the stats and metrics (a->usec is filled in). */
+void router_count(struct router *r, struct metrics_answer *a, bool rejected, uint64_t start_usec);
 void router_log_answer(struct client *c,
                        const char *module,
                        const char *function,
@@ -266,6 +320,8 @@ void router_upstream_activated(struct upstream *u,
                                bool not_installed);
 void router_upstreams_free(struct router *r);
 unsigned router_upstreams_ready(struct router *r, const char *family);
+void router_upstream_poll_status(struct upstream *u);
+void router_upstreams_shutdown(struct router *r);
 
 /* router-system.c */
 int router_system_answer(struct client *c,
@@ -275,6 +331,9 @@ int router_system_answer(struct client *c,
                          json_t *params,
                          json_t **ret_result,
                          struct cb_error *reterr);
+
+/* router-main.c: system.shutdown stops the router once its answer is written */
+void router_request_shutdown(struct router *r);
 
 /* router-activator-*.c */
 extern const struct activator_ops router_activator_launcher;

@@ -19,6 +19,7 @@ static void on_status(char *buf, size_t size, void *userdata)
     struct router *r = userdata;
 
     router_refusals_flush(r, cb_now_monotonic_usec());
+    router_resources_sample(r);
     snprintf(buf, size, "Routing: %u clients, %zu sessions, %zu instances, %" PRIu64 " requests",
              r->n_clients, cb_hashmap_size(r->sessions), cb_hashmap_size(r->upstreams),
              r->stats.requests_processed);
@@ -71,6 +72,22 @@ static int router_reload(void *userdata)
     cb_log_notice("Reloaded the configuration from %s",
                   c->path ? c->path : "the defaults (no file)");
     return 0;
+}
+
+static int on_shutdown(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void *userdata)
+{
+    struct router *r = userdata;
+
+    cb_service_stop(r->service, 0);
+    return 0;
+}
+
+void router_request_shutdown(struct router *r)
+{
+    /* A moment for the answer and the instances' shutdown to reach their sockets. */
+    (void)sd_event_add_time_relative(r->event, NULL, CLOCK_MONOTONIC, 100 * CB_USEC_PER_MSEC, 0,
+                                     on_shutdown, r);
+    router_upstreams_shutdown(r);
 }
 
 static int parse_args(int argc, char **argv, const char **ret_config)
@@ -130,6 +147,11 @@ static int router_setup(struct router *r)
     }
     snprintf(r->boot_tag, sizeof r->boot_tag, "%08" PRIx32, tag);
     router_stats_init(&r->stats);
+    if (router_metrics_init(&r->metrics) < 0) {
+        return -ENOMEM;
+    }
+    r->resources.cpus = (unsigned)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN)
+                                                                     : 1);
     r->refusal_log_limit = (struct cb_ratelimit)CB_RATELIMIT_INIT(10 * CB_USEC_PER_SEC, 20);
     r->sessions = cb_hashmap_new();
     r->upstreams = cb_hashmap_new();
@@ -183,6 +205,7 @@ static void router_teardown(struct router *r)
     }
     router_access_free(&r->access);
     router_stats_done(&r->stats);
+    router_metrics_done(&r->metrics);
     cb_service_free(r->service);
 }
 

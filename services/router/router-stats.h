@@ -10,7 +10,7 @@
 
 #include "common/cb-error.h"
 
-#define ROUTER_HISTOGRAM_BUCKETS 192
+#define ROUTER_HISTOGRAM_BUCKETS 320 /* 8 per power of two, up to 2^40 us */
 #define ROUTER_EVENT_RING        64
 
 struct router_histogram {
@@ -66,6 +66,11 @@ void router_stats_event(struct router_stats *s,
 
 /* The event type of a refusal with this code, or NULL when it is no security event. */
 const char *router_stats_event_type(enum cb_error_code code, const char **ret_severity);
+
+/* The histogram bucket of a latency, and adding to or merging histograms. */
+size_t router_histogram_bucket(uint64_t usec);
+void router_histogram_add_bucket(struct router_histogram *h, size_t bucket, uint64_t usec);
+void router_histogram_merge(struct router_histogram *into, const struct router_histogram *h);
 
 /* Quantile q (0..1) of the latency histogram, in seconds. */
 double router_histogram_quantile(const struct router_histogram *h, double q);

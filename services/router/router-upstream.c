@@ -24,6 +24,7 @@
 
 static void upstream_connect(struct upstream *u);
 static void upstream_flush(struct upstream *u);
+static void store_status(struct upstream *u, const char *payload, size_t len);
 
 struct upstream *router_upstream_get(struct router *r,
                                      const struct cb_family_info *family,
@@ -71,6 +72,7 @@ static void pending_free(struct pending *p)
         p->client->inflight--;
         p->client->inflight_bytes -= p->bytes;
         p->client->owner->inflight--;
+        p->client->router->inflight--;
         p->client->owner->buffered -= p->bytes;
         router_client_update_events(p->client); /* it may read again */
         router_client_unref(p->client);
@@ -109,8 +111,12 @@ static void fail_pending(struct upstream *u, const char *reason)
                         "the %s instance for uid %u could not be reached (%s); the request was not delivered",
                         u->family->name, (unsigned)u->uid, reason);
             }
-            router_stats_answered(&r->stats, err.code, false,
-                                  cb_now_monotonic_usec() - p->start_usec);
+            router_count(r,
+                         &(struct metrics_answer){ .module = p->module->name,
+                                                   .function = p->function->name,
+                                                   .code = err.code,
+                                                   .error = err.message },
+                         false, p->start_usec);
             router_log_answer(p->client, p->module->name, p->function->name, p->request_id,
                               p->session, p->start_usec, "E_UNAVAILABLE");
             json_t *resp = cb_response_error(p->client_id, &err);
@@ -154,6 +160,14 @@ static void upstream_disconnect(struct upstream *u, const char *reason)
     }
     u->state = UPSTREAM_IDLE;
     u->activated = false;
+    u->polling = false;
+    u->pid = 0;
+    u->sample_usec = 0;
+    u->cpu_percent = 0;
+    u->rss_kb = 0;
+    if (had_pending) {
+        u->last_failure_usec = cb_now_monotonic_usec();
+    }
     snprintf(u->last_failure, sizeof u->last_failure, "%s", reason);
     if (had_pending) {
         u->failures++;
@@ -196,16 +210,28 @@ static void relay_answer(struct upstream *u, struct pending *p, const char *rest
               memcmp(rest, success_true, sizeof success_true - 1) == 0;
     struct cb_buf out = { 0 };
     char *id_text = p->client_id ? cb_json_dump(p->client_id, NULL) : NULL;
+    struct metrics_answer a = { .module = p->module->name,
+                                .function = p->function->name,
+                                .code = -1 };
+    json_t *failure = NULL;
 
-    router_stats_answered(&r->stats, ok ? -1 : CB_E_INTERNAL, false,
-                          cb_now_monotonic_usec() - p->start_usec);
-    router_log_answer(p->client, p->module->name, p->function->name, p->request_id, p->session,
-                      p->start_usec, ok ? NULL : "failed");
-    if (p->client->closed) {
-        free(id_text);
-        return;
+    /* Failures are rare: only they are parsed, for their code and text ("{" + rest
+     * without its leading comma is the answer without its id). */
+    if (!ok && n > 1 && cb_buf_append(&out, "{", 1) >= 0 &&
+        cb_buf_append(&out, rest + 1, n - 1) >= 0 &&
+        cb_json_parse(cb_buf_head(&out), cb_buf_pending(&out), &failure, NULL) >= 0) {
+        a.code = cb_error_code_from_string(cb_json_get_string(failure, "error_code", ""));
+        a.code = a.code < 0 ? CB_E_INTERNAL : a.code;
+        a.error = cb_json_get_string(failure, "error", NULL);
+    } else if (!ok) {
+        a.code = CB_E_INTERNAL;
     }
-    if (cb_buf_append(&out, "{\"id\":", 6) >= 0 &&
+    router_count(r, &a, false, p->start_usec);
+    router_log_answer(p->client, p->module->name, p->function->name, p->request_id, p->session,
+                      p->start_usec, ok ? NULL : cb_error_code_to_string(a.code));
+    json_decref(failure);
+    cb_buf_consume(&out, cb_buf_pending(&out));
+    if (!p->client->closed && cb_buf_append(&out, "{\"id\":", 6) >= 0 &&
         cb_buf_append(&out, id_text ? id_text : "null", id_text ? strlen(id_text) : 4) >= 0 &&
         cb_buf_append(&out, rest, n) >= 0) {
         router_client_send_text(p->client, cb_buf_head(&out), cb_buf_pending(&out));
@@ -233,6 +259,9 @@ static void handle_answer(struct upstream *u, const char *payload, size_t len)
     }
     if (!p->control) {
         relay_answer(u, p, payload + rest, len - rest);
+    } else if (p->status) {
+        u->polling = false;
+        store_status(u, payload, len);
     }
     pending_free(p);
 }
@@ -326,6 +355,10 @@ static int on_linger(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void
 static void maybe_linger(struct upstream *u)
 {
     if (u->state != UPSTREAM_READY || u->sessions > 0 || cb_hashmap_size(u->pending) > 0) {
+        return;
+    }
+    /* Armed once; later events must not push the close further away. */
+    if (u->timer && sd_event_source_get_enabled(u->timer, NULL) > 0) {
         return;
     }
     u->timer = sd_event_source_disable_unref(u->timer);
@@ -428,6 +461,9 @@ void router_upstream_activated(struct upstream *u,
         snprintf(why, sizeof why, "%s", not_installed ? "family not installed" : message);
         /* polkit's explicit NO stands for "not allowed"; anything else for "not available". */
         u->refusal = error == -EACCES ? CB_E_DENIED : CB_E_UNAVAILABLE;
+        if (!not_installed && error != -EACCES) {
+            u->activation_failure_usec = cb_now_monotonic_usec();
+        }
         upstream_disconnect(u, why);
         u->refusal = CB_E_UNAVAILABLE;
         return;
@@ -540,6 +576,7 @@ int router_upstream_forward(struct upstream *u,
     p->bytes = f->req_bytes;
     c->inflight_bytes += p->bytes;
     c->owner->inflight++;
+    c->router->inflight++;
     c->owner->buffered += p->bytes;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
 
@@ -578,6 +615,84 @@ void router_upstream_send_session_end(struct upstream *u, const char *token)
     json_decref(o);
     upstream_flush(u);
     maybe_linger(u);
+}
+
+static void store_status(struct upstream *u, const char *payload, size_t len)
+{
+    json_t *answer = NULL, *r;
+    uint64_t now = cb_now_monotonic_usec();
+    uint64_t cpu;
+
+    if (cb_json_parse(payload, len, &answer, NULL) < 0) {
+        return;
+    }
+    r = json_object_get(answer, "result");
+    cpu = (uint64_t)cb_json_get_int(r, "cpu_usec", 0);
+    /* CPU as a rate over the real interval between two samples, never one instant. */
+    if (u->sample_usec && now > u->sample_usec && cpu >= u->cpu_usec &&
+        (pid_t)cb_json_get_int(r, "pid", 0) == u->pid) {
+        u->cpu_percent = 100.0 * (double)(cpu - u->cpu_usec) / (double)(now - u->sample_usec);
+    } else {
+        u->cpu_percent = 0;
+    }
+    u->pid = (pid_t)cb_json_get_int(r, "pid", 0);
+    u->rss_kb = (uint64_t)cb_json_get_int(r, "rss_kb", 0);
+    u->cpu_usec = cpu;
+    u->sample_usec = now;
+    u->handles = (unsigned)cb_json_get_int(r, "handles", 0);
+    json_decref(answer);
+}
+
+void router_upstream_poll_status(struct upstream *u)
+{
+    struct pending *p;
+    json_t *o;
+
+    if (u->state != UPSTREAM_READY || u->polling) {
+        return;
+    }
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        return;
+    }
+    *p = (struct pending){ .upstream_id = u->next_id++,
+                           .control = true,
+                           .status = true,
+                           .start_usec = cb_now_monotonic_usec() };
+    o = json_pack("{s:I, s:s}", "id", (json_int_t)p->upstream_id, "_control", "status");
+    if (!o || queue_frame(u, o, p) < 0) {
+        free(p);
+    } else {
+        u->polling = true;
+    }
+    json_decref(o);
+    upstream_flush(u);
+}
+
+void router_upstreams_shutdown(struct router *r)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+
+    while (cb_hashmap_iterate(r->upstreams, &state, &key, &value)) {
+        struct upstream *u = value;
+        struct pending *p;
+        json_t *o;
+
+        if (u->state != UPSTREAM_READY || !(p = calloc(1, sizeof *p))) {
+            continue;
+        }
+        *p = (struct pending){ .upstream_id = u->next_id++,
+                               .control = true,
+                               .start_usec = cb_now_monotonic_usec() };
+        o = json_pack("{s:I, s:s}", "id", (json_int_t)p->upstream_id, "_control", "shutdown");
+        if (!o || queue_frame(u, o, p) < 0) {
+            free(p);
+        }
+        json_decref(o);
+        upstream_flush(u);
+    }
 }
 
 unsigned router_upstreams_ready(struct router *r, const char *family)
