@@ -153,6 +153,7 @@ format-check:
 # Benchmarks print side-by-side ratios from one run; they assert nothing.
 bench: all
 	./tests/bench/bench-c.sh $(B)
+	./tests/bench/bench-perl.sh $(B)
 
 clean:
 	rm -rf build build-sanitize $(CLEAN_EXTRA)

@@ -12,7 +12,7 @@ say() { printf '\n== %s\n' "$*"; }
 call() { "$build/cpan-bridge-client" --socket "$CPAN_BRIDGE_SOCKET" call "$@"; }
 
 say "Starting the suite with cpan-bridge-dev in $dir"
-eval "$("$build/cpan-bridge-dev" start --runtime-dir "$dir")"
+export $("$build/cpan-bridge-dev" start --runtime-dir "$dir")
 echo "CPAN_BRIDGE_SOCKET=$CPAN_BRIDGE_SOCKET"
 echo "CPAN_BRIDGE_EXEC=$CPAN_BRIDGE_EXEC"
 
@@ -35,8 +35,11 @@ call test sleep '{"ms": "soon"}' || true
 say "Process mode gives the same answers without any daemon (cpan-bridge-exec)"
 "$build/cpan-bridge-client" --exec "$CPAN_BRIDGE_EXEC" call test echo '{"same": "answer"}'
 
-say "The router's own counters (system.stats)"
-call system stats | head -c 400
-echo
+say "A Perl job through CPANBridge.pm (demo/job.pl)"
+PERL5LIB="$(cd "$(dirname "$0")/.." && pwd)/perl" perl "$(dirname "$0")/job.pl"
+
+say "The same job in process mode (CPAN_BRIDGE_DAEMON=0): same answers, no daemon involved"
+CPAN_BRIDGE_DAEMON=0 PERL5LIB="$(cd "$(dirname "$0")/.." && pwd)/perl" \
+    perl "$(dirname "$0")/job.pl"
 
 say "Stopping the suite"

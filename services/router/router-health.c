@@ -230,6 +230,9 @@ json_t *router_health_json(struct router *r)
     const char *overall = "healthy", *key;
     char when[CB_ISO_TIME_MAX];
 
+    if (r->resources.sample_usec == 0) {
+        router_resources_sample(r);
+    }
     check_router(r, checks);
     check_families(r, checks);
     check_resources(r, checks);

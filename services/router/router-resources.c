@@ -155,6 +155,10 @@ static void add_limit_notes(struct router *r, json_t *violations, json_t *warnin
 
 json_t *router_resources_json(struct router *r)
 {
+    /* Never sampled yet (the first second of a router): take the first sample now. */
+    if (r->resources.sample_usec == 0) {
+        router_resources_sample(r);
+    }
     const struct router_resources *res = &r->resources;
     uint64_t now = cb_now_monotonic_usec();
     json_t *violations = json_array(), *warnings = json_array();
