@@ -30,7 +30,7 @@ ifeq ($(SANITIZE),1)
 B           ?= build-sanitize
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 # LeakSanitizer reports only from the process that exits, so Check must not fork there.
-TEST_ENV    := CK_FORK=no ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+TEST_ENV    := CB_SANITIZE=1 CK_FORK=no ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TEST_ENV_PERL := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else

@@ -201,6 +201,9 @@ static json_t *system_metrics(struct router *r)
 {
     double up = uptime_seconds(r);
     unsigned long s = (unsigned long)up;
+    size_t n_modules;
+
+    (void)cb_catalogue_modules(&n_modules);
     char formatted[64], when[CB_ISO_TIME_MAX];
 
     snprintf(formatted, sizeof formatted, "%luh %lum %lus", s / 3600, s / 60 % 60, s % 60);
@@ -217,8 +220,8 @@ static json_t *system_metrics(struct router *r)
                      (json_int_t)r->stats.security_events, "validation_failures",
                      (json_int_t)r->stats.validation_failures, "requests_rejected",
                      (json_int_t)r->stats.requests_rejected, "module_status", "loaded_modules",
-                     (int)json_array_size(loaded_modules()) /* a count */, "available_modules",
-                     loaded_modules(), "system_stats", stats_counters(r));
+                     (int)n_modules, "available_modules", loaded_modules(), "system_stats",
+                     stats_counters(r));
 }
 
 static int system_shutdown(struct client *c, json_t **ret, struct cb_error *err)

@@ -201,6 +201,11 @@ START_TEST(test_router_memory_flat)
     pid_t router = it_router_pid(&it_current);
     long before, after;
 
+    /* ASan holds freed memory in quarantine: RSS says nothing about leaks there. */
+    if (getenv("CB_SANITIZE")) {
+        cb_client_free(c);
+        return;
+    }
     pings(c, 20000); /* warm-up */
     before = rss_kb(router);
     pings(c, 200000);
@@ -309,8 +314,14 @@ static Suite *monitoring_suite(void)
     tcase_add_test(shared, test_spinning_instance_reads_busy_then_idle);
     tcase_add_test(shared, test_router_memory_flat);
     tcase_add_test(shared, test_cleanup_closes_idle_connections_only);
-    tcase_add_test(shared, test_health_says_what_failed);
     suite_add_tcase(s, shared);
+
+    /* A suite of its own, so that nothing earlier (a long spin) colours its health. */
+    TCase *health = tcase_create("health");
+    tcase_add_unchecked_fixture(health, it_fixture_start, it_fixture_stop);
+    tcase_set_timeout(health, 60);
+    tcase_add_test(health, test_health_says_what_failed);
+    suite_add_tcase(s, health);
 
     tcase_add_unchecked_fixture(last, it_fixture_start, it_fixture_stop);
     tcase_set_timeout(last, 60);
