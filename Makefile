@@ -82,6 +82,7 @@ include services/exec/build.mk
 include services/launcher/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
+include tests/corpus/build.mk
 include tests/integration/build.mk
 include tests/systemd/build.mk
 
@@ -155,6 +156,8 @@ format-check:
 bench: all
 	./tests/bench/bench-c.sh $(B)
 	./tests/bench/bench-perl.sh $(B)
+	$(B)/cb-bench-inspect .
+	taskset -c 0 $(B)/cb-bench-validate .
 
 clean:
 	rm -rf build build-sanitize $(CLEAN_EXTRA)

@@ -9,6 +9,7 @@
 
 #include "common/cb-envelope.h"
 #include "common/cb-log.h"
+#include "common/cb-screen.h"
 #include "common/cb-time.h"
 
 const char *cb_platform_string(void)
@@ -136,6 +137,10 @@ json_t *cb_family_dispatch(const struct cb_family *family,
     r = cb_catalogue_resolve(req->module, req->function, &call->module, &call->function, &err);
     if (r >= 0) {
         r = cb_catalogue_check_params(call->function, req->params, &params, &err);
+    }
+    /* The router inspects content in daemon mode; one-shot mode must refuse alike. */
+    if (r >= 0 && call->process_mode) {
+        r = cb_screen_params(call->function, params, NULL, &err);
     }
     if (r >= 0) {
         call->params = params;

@@ -29,7 +29,9 @@ my %cases = (
     nul_bytes  => { n => "a\0b\0\0c", only => "\0", ctl => join('', map { chr } 1 .. 31, 127) },
     unicode    => { latin1 => 'café naïve ß', combining => "e\x{301}", bidi => "\x{202E}abc",
                     bmp_edge => "\x{FFFD}\x{FFFF}", rtl => 'שלום مرحبا' },
-    sql_like   => { q => "SELECT * FROM t WHERE a = 'x'; -- ok", path => 'C:\\dir\\file', phone => 'phone=555' },
+    # Business text that uses SQL words; a whole SQL statement belongs in a `sql` parameter,
+    # and in free text it is refused by content inspection (see 80-story-008-014-security.t).
+    sql_like   => { q => "Select the best option; drop off at 5 -- ok?", path => 'C:\\dir\\file', phone => 'phone=555' },
     binary     => { bin => CPANBridge::binary(join '', map { chr } 0 .. 255) },
     arrays     => { many => [ 1 .. 1000 ], mixed => [ 1, 'two', 3.5, undef, [], {}, JSON::PP::true() ] },
     big        => { payload => ('0123456789abcdef' x (8 * 65536)) . '日本😀' },    # 8 MiB + a tail

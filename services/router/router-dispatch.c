@@ -10,6 +10,7 @@
 
 #include "common/cb-json.h"
 #include "common/cb-log.h"
+#include "common/cb-screen.h"
 #include "common/cb-session.h"
 #include "common/cb-time.h"
 
@@ -34,8 +35,8 @@ static void log_refusal(struct client *c,
     unsigned suppressed;
 
     if (type) {
-        router_stats_event(&r->stats, type, severity, mf, err->message ? err->message : "", c->uid,
-                           c->pid);
+        router_stats_event(&r->stats, type, severity, mf, NULL, err->message ? err->message : "",
+                           c->uid, c->pid);
     }
     /* Every refusal is counted above; the journal gets a bounded share of them, and hears how
      * many it missed, so a flood cannot push the interesting lines out of journald's limit. */
@@ -248,6 +249,26 @@ static int check_handles_owned(struct client *c,
     return 0;
 }
 
+/* Content inspection of text; a finding is a security event of its own kind (API.md 3.2). */
+static int screen(struct client *c,
+                  const struct cb_module *m,
+                  const struct cb_function *f,
+                  json_t *params,
+                  struct cb_error *err)
+{
+    struct cb_screen_finding found;
+    char mf[96];
+    int k;
+
+    k = cb_screen_params(f, params, &found, err);
+    if (k < 0 && err->code == CB_E_SECURITY) {
+        snprintf(mf, sizeof mf, "%s.%s", m->name, f->name);
+        router_stats_event(&c->router->stats, cb_inspect_kind_to_string(found.finding.kind), "high",
+                           mf, found.parameter, found.finding.reason, c->uid, c->pid);
+    }
+    return k;
+}
+
 static struct router_session *session_for(struct client *c, const struct cb_request *req)
 {
     struct router_session *s;
@@ -310,6 +331,11 @@ static int route(struct client *c,
         return k;
     }
     k = check_handles_owned(c, f, params, err);
+    if (k < 0) {
+        json_decref(params);
+        return k;
+    }
+    k = screen(c, m, f, params, err);
     if (k < 0) {
         json_decref(params);
         return k;

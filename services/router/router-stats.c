@@ -116,6 +116,7 @@ void router_stats_event(struct router_stats *s,
                         const char *type,
                         const char *severity,
                         const char *module_function,
+                        const char *parameter,
                         const char *reason,
                         uid_t uid,
                         pid_t pid)
@@ -127,6 +128,7 @@ void router_stats_event(struct router_stats *s,
     snprintf(e->severity, sizeof e->severity, "%s", severity);
     snprintf(e->module_function, sizeof e->module_function, "%s", module_function);
     snprintf(e->reason, sizeof e->reason, "%s", reason);
+    snprintf(e->parameter, sizeof e->parameter, "%s", parameter ? parameter : "");
 
     s->security_events++;
     bump(s->events_by_type, type);

@@ -60,6 +60,7 @@ void router_stats_event(struct router_stats *s,
                         const char *type,
                         const char *severity,
                         const char *module_function,
+                        const char *parameter,
                         const char *reason,
                         uid_t uid,
                         pid_t pid);
