@@ -83,6 +83,7 @@ include services/launcher/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk
+include tests/bench/build.mk
 include tests/integration/build.mk
 include tests/systemd/build.mk
 
@@ -158,6 +159,7 @@ bench: all
 	./tests/bench/bench-perl.sh $(B)
 	$(B)/cb-bench-inspect .
 	taskset -c 0 $(B)/cb-bench-validate .
+	taskset -c 0 $(B)/cb-bench-metrics
 
 clean:
 	rm -rf build build-sanitize $(CLEAN_EXTRA)

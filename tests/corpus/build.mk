@@ -14,9 +14,3 @@ $(B)/cb-bench-inspect: $(B)/tests/bench/bench-inspect.o $(COMMON_LIB)
 bench-inspect: $(B)/cb-bench-inspect
 	$(B)/cb-bench-inspect .
 
-# Validation of whole requests over the same corpora (make bench prints it).
-PROGRAMS += $(B)/cb-bench-validate
-
-$(B)/cb-bench-validate: $(B)/tests/bench/bench-validate.o $(COMMON_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: MIT
+# tests/bench: micro-benchmarks that make bench runs (they print, and assert nothing).
+
+# Validation of whole requests over the same corpora (make bench prints it).
+PROGRAMS += $(B)/cb-bench-validate
+
+$(B)/cb-bench-validate: $(B)/tests/bench/bench-validate.o $(COMMON_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The cost of metrics on the router's request path.
+PROGRAMS += $(B)/cb-bench-metrics
+
+$(B)/cb-bench-metrics: $(B)/tests/bench/bench-metrics.o $(ROUTER_LIB) $(COMMON_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
