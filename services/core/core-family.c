@@ -16,14 +16,10 @@ static void core_session_free(void *data)
 
 /* sleep and spin take their time on a worker; the rest answer in microseconds. */
 static const struct cb_handler core_handlers[] = {
-    { "test", "ping", core_test_ping, true },
-    { "test", "echo", core_test_echo, true },
-    { "test", "sleep", core_test_sleep, false },
-    { "test", "spin", core_test_spin, false },
-    { "test", "error", core_test_error, true },
-    { "test", "hold", core_test_hold, true },
-    { "test", "held", core_test_held, true },
-    { "test", "release", core_test_release, true },
+    { "test", "ping", core_test_ping, true },       { "test", "echo", core_test_echo, true },
+    { "test", "sleep", core_test_sleep, false },    { "test", "spin", core_test_spin, false },
+    { "test", "error", core_test_error, true },     { "test", "hold", core_test_hold, true },
+    { "test", "held", core_test_held, true },       { "test", "release", core_test_release, true },
     { "test", "counter", core_test_counter, true },
 };
 
