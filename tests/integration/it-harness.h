@@ -41,6 +41,10 @@ pid_t it_instance_pid(const struct it_suite *s, const char *family);
 /* Waits until pid has exited (it is not our child); false after timeout_ms. */
 bool it_wait_gone(pid_t pid, int timeout_ms);
 
+/* Runs a suite and frees it; the exit status of a test program. */
+struct Suite;
+int it_run(struct Suite *suite);
+
 /* A fresh random session token. */
 void it_token(char buf[33]);
 

@@ -62,12 +62,6 @@ static Suite *idle_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(idle_suite());
-    int failed;
-
     setenv("CB_IT_EXTRA_CONFIG", "[sessions]\ninstance_idle_exit_seconds = 1\n", 1);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return it_run(idle_suite());
 }

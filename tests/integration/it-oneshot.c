@@ -153,11 +153,5 @@ static Suite *oneshot_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(oneshot_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return it_run(oneshot_suite());
 }

@@ -464,12 +464,6 @@ static Suite *protocol_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(protocol_suite());
-    int failed;
-
     setenv("CB_IT_EXTRA_CONFIG", "max_frame_bytes = 12582912", 0);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return it_run(protocol_suite());
 }

@@ -261,11 +261,5 @@ static Suite *signals_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(signals_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return it_run(signals_suite());
 }
