@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cb-json-internal.h"
+
 static const char *parse_problem(const json_error_t *e)
 {
     switch (json_error_code(e)) {
@@ -33,6 +35,12 @@ int cb_json_parse(const char *buf, size_t len, json_t **ret, struct cb_error *re
     const char *problem;
     json_t *v;
 
+    /* The common case, well-formed text, takes the fast path; jansson decides the rest. */
+    v = cb_json_parse_fast(buf, len);
+    if (v) {
+        *ret = v;
+        return 0;
+    }
     v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
     if (!v) {
         problem = parse_problem(&e);
