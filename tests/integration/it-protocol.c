@@ -247,8 +247,9 @@ START_TEST(test_unknown_names_refused)
                    "E_UNKNOWN_MODULE", "hacker_module", false);
     assert_refused("{\"id\":4,\"module\":\"test\",\"function\":\"eval\"}", "E_UNKNOWN_FUNCTION",
                    "eval", false);
-    assert_refused("{\"id\":4,\"module\":\"database\",\"function\":\"connect\"}",
-                   "E_UNKNOWN_MODULE", "database", false);
+    /* One of the earlier daemon's modules that API.md leaves for later (section 14). */
+    assert_refused("{\"id\":4,\"module\":\"ftp_helper\",\"function\":\"login\"}",
+                   "E_UNKNOWN_MODULE", "ftp_helper", false);
 }
 END_TEST
 
