@@ -86,6 +86,8 @@ include tests/corpus/build.mk
 include tests/bench/build.mk
 include tests/integration/build.mk
 include tests/systemd/build.mk
+include selinux/build.mk
+include rpm/build.mk
 
 all: $(PROGRAMS) $(B)/catalogue.json
 
@@ -146,6 +148,7 @@ test: deps
 	$(MAKE) -j2 check
 	$(MAKE) -j2 SANITIZE=1 check
 	$(MAKE) format-check
+	$(MAKE) check-rpm
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

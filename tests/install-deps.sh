@@ -12,6 +12,8 @@ debian_packages=(
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
     socat dbus polkitd util-linux    # the tests under a real systemd (tests/systemd)
+    rpm rpm2cpio cpio rpmlint debugedit bzip2            # make rpm, make check-rpm
+    selinux-policy-dev checkpolicy semodule-utils        # make selinux
 )
 
 rpm_packages=(
@@ -22,6 +24,8 @@ rpm_packages=(
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
     socat polkit dbus-broker util-linux
+    rpm-build rpmlint systemd-rpm-macros perl-podlators perl-generators bzip2
+    selinux-policy-devel
 )
 
 missing_debian() {
