@@ -114,7 +114,11 @@ struct pending {
     const struct cb_module *module;
     const struct cb_function *function;
     bool control;
-    bool status; /* a status poll of the instance */
+    bool status;    /* a status poll of the instance */
+    bool timed_out; /* already answered E_TIMEOUT; the late answer is dropped */
+    sd_event_source *deadline;
+    uint64_t timeout_ms;
+    struct upstream *upstream;
     char request_id[40];
     char session[33];
     uint64_t bytes; /* the request's size, counted in its client's inflight_bytes */

@@ -67,6 +67,7 @@ struct upstream *router_upstream_get(struct router *r,
 
 static void pending_free(struct pending *p)
 {
+    p->deadline = sd_event_source_disable_unref(p->deadline);
     json_decref(p->client_id);
     if (p->client) {
         p->client->inflight--;
@@ -97,7 +98,7 @@ static void fail_pending(struct upstream *u, const char *reason)
         bool delivered = p->end_offset <= u->bytes_written;
 
         (void)cb_hashmap_remove_u64(u->pending, p->upstream_id);
-        if (!p->control && !p->client->closed) {
+        if (!p->control && !p->timed_out && !p->client->closed) {
             if (delivered) {
                 /* It reached the instance, which died: it may or may not have happened. */
                 cb_error_set(
@@ -257,7 +258,9 @@ static void handle_answer(struct upstream *u, const char *payload, size_t len)
                        u->family->name, (unsigned)u->uid, id);
         return;
     }
-    if (!p->control) {
+    if (p->timed_out) {
+        /* Its caller already heard E_TIMEOUT. */
+    } else if (!p->control) {
         relay_answer(u, p, payload + rest, len - rest);
     } else if (p->status) {
         u->polling = false;
@@ -541,6 +544,49 @@ static void track_session(struct upstream *u, struct router_session *s)
     }
 }
 
+/* timeout_ms bounds one call (DESIGN.md): past it the caller hears E_TIMEOUT at once, and
+ * the instance's answer, should it come, is dropped. The call may still complete. */
+static int on_deadline(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void *userdata)
+{
+    struct pending *p = userdata;
+    struct router *r = p->upstream->router;
+    struct cb_error err = CB_ERROR_INIT;
+    json_t *resp;
+
+    p->timed_out = true;
+    if (p->client->closed) {
+        return 0;
+    }
+    cb_error_set(&err, CB_E_TIMEOUT,
+                 "%s.%s ran past its timeout of %llu ms; it may still complete in its instance",
+                 p->module->name, p->function->name, (unsigned long long)p->timeout_ms);
+    router_count(r,
+                 &(struct metrics_answer){ .module = p->module->name,
+                                           .function = p->function->name,
+                                           .code = err.code,
+                                           .error = err.message },
+                 false, p->start_usec);
+    resp = cb_response_error(p->client_id, &err);
+    router_client_send(p->client, resp);
+    json_decref(resp);
+    cb_error_clear(&err);
+    return 0;
+}
+
+static void arm_deadline(struct upstream *u, struct pending *p, const struct router_forward *f)
+{
+    int64_t ms = f->req->timeout_ms >= 0 ? f->req->timeout_ms
+                                         : (int64_t)f->function->default_timeout_ms;
+
+    p->upstream = u;
+    if (ms <= 0) {
+        return;
+    }
+    p->timeout_ms = (uint64_t)ms;
+    (void)sd_event_add_time(u->router->event, &p->deadline, CLOCK_MONOTONIC,
+                            f->start_usec + (uint64_t)ms * CB_USEC_PER_MSEC, 0, on_deadline, p);
+}
+
 int router_upstream_forward(struct upstream *u,
                             struct client *c,
                             const struct router_forward *f,
@@ -577,6 +623,7 @@ int router_upstream_forward(struct upstream *u,
     c->inflight_bytes += p->bytes;
     c->owner->inflight++;
     c->router->inflight++;
+    arm_deadline(u, p, f);
     c->owner->buffered += p->bytes;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
 

@@ -331,6 +331,31 @@ START_TEST(test_stats_count_requests)
 }
 END_TEST
 
+START_TEST(test_timeout_ms_bounds_a_call)
+{
+    struct cb_client *c = it_connect(&it_current);
+    json_t *req = json_pack("{s:i, s:s, s:s, s:{s:i}, s:i}", "id", 5, "module", "test", "function",
+                            "sleep", "params", "ms", 3000, "timeout_ms", 200);
+    json_t *resp = NULL;
+
+    ck_assert_int_eq(cb_client_send(c, req), 0);
+    json_decref(req);
+    /* Answered well before the sleep ends: behaviour, the answer comes first. */
+    ck_assert_int_eq(cb_client_recv(c, 2500, &resp), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(resp, "id")), 5);
+    ck_assert_str_eq(it_code(resp), "E_TIMEOUT");
+    ck_assert(json_is_false(json_object_get(resp, "retryable")));
+    json_decref(resp);
+
+    /* The late answer is dropped; the session goes on. */
+    resp = it_call(c, "test", "ping", NULL);
+    ck_assert(cb_client_response_ok(resp));
+    ck_assert_int_ne(json_integer_value(json_object_get(resp, "id")), 5);
+    json_decref(resp);
+    cb_client_free(c);
+}
+END_TEST
+
 static Suite *sessions_suite(void)
 {
     Suite *s = suite_create("sessions");
@@ -346,6 +371,7 @@ static Suite *sessions_suite(void)
     tcase_add_test(tc, test_released_handle_says_why);
     tcase_add_test(tc, test_ids_rewritten_under_pipelining);
     tcase_add_test(tc, test_stats_count_requests);
+    tcase_add_test(tc, test_timeout_ms_bounds_a_call);
     suite_add_tcase(s, tc);
     return s;
 }
