@@ -125,6 +125,189 @@ static const struct cb_function system_functions[] = {
       .answered_by = "router" },
 };
 
+/* Module database (family db): API.md section 4. */
+#define DB_CONNECTION_ID                                                             \
+    {                                                                                \
+        .name = "connection_id", .type = CB_TYPE_HANDLE, .handle_kind = "connection" \
+    }
+#define DB_STATEMENT_ID                                                            \
+    {                                                                              \
+        .name = "statement_id", .type = CB_TYPE_HANDLE, .handle_kind = "statement" \
+    }
+#define DB_FORMAT                                                           \
+    {                                                                       \
+        .name = "format", .type = CB_TYPE_ENUM, .default_json = "\"hash\"", \
+        .enum_values = NAMES("hash", "array")                               \
+    }
+#define DB_MAX_ROWS                                                                          \
+    {                                                                                        \
+        .name = "max_rows", .type = CB_TYPE_INT, .default_json = "10000", .has_range = true, \
+        .min = 1, .max = 1000000                                                             \
+    }
+#define DB_BIND_VALUES                                               \
+    {                                                                \
+        .name = "params", .type = CB_TYPE_ARR, .default_json = "[]", \
+        .aliases = NAMES("bind_values")                              \
+    }
+
+static const struct cb_param db_connect_params[] = {
+    { .name = "dsn", .type = CB_TYPE_DSN, .required = true },
+    { .name = "username", .type = CB_TYPE_TEXT, .default_json = "\"\"", .aliases = NAMES("user") },
+    { .name = "password", .type = CB_TYPE_SECRET, .default_json = "\"\"" },
+    { .name = "options", .type = CB_TYPE_OBJ, .default_json = "{}" },
+    { .name = "db_type", .type = CB_TYPE_TEXT },
+    { .name = "auth_mode",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"auto\"",
+      .enum_values = NAMES("auto", "password", "kerberos") },
+};
+
+static const struct cb_param db_connection_params[] = {
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_prepare_params[] = {
+    { .name = "sql", .type = CB_TYPE_SQL, .required = true },
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_execute_statement_params[] = {
+    { .name = "sql", .type = CB_TYPE_SQL },
+    DB_BIND_VALUES,
+    DB_STATEMENT_ID,
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_fetch_row_params[] = {
+    DB_STATEMENT_ID,
+    DB_CONNECTION_ID,
+    DB_FORMAT,
+};
+
+static const struct cb_param db_fetch_all_params[] = {
+    DB_STATEMENT_ID,
+    DB_CONNECTION_ID,
+    DB_FORMAT,
+    DB_MAX_ROWS,
+};
+
+static const struct cb_param db_statement_params[] = {
+    DB_STATEMENT_ID,
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_execute_immediate_params[] = {
+    { .name = "sql", .type = CB_TYPE_SQL, .required = true },
+    DB_BIND_VALUES,
+    DB_CONNECTION_ID,
+    DB_FORMAT,
+    DB_MAX_ROWS,
+};
+
+static const struct cb_param db_execute_many_params[] = {
+    { .name = "sql", .type = CB_TYPE_SQL, .required = true },
+    { .name = "rows", .type = CB_TYPE_ARR, .required = true },
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_list_tables_params[] = {
+    { .name = "schema", .type = CB_TYPE_TEXT },
+    DB_CONNECTION_ID,
+};
+
+static const struct cb_param db_list_columns_params[] = {
+    { .name = "table", .type = CB_TYPE_TEXT, .required = true },
+    { .name = "schema", .type = CB_TYPE_TEXT },
+    DB_CONNECTION_ID,
+};
+
+#define DB_PARAMS(a) .params = (a), .n_params = CB_ELEMENTSOF(a)
+
+static const struct cb_function database_functions[] = {
+    { .name = "connect",
+      DB_PARAMS(db_connect_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "connection" },
+    { .name = "connect_cached",
+      DB_PARAMS(db_connect_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "connection" },
+    { .name = "disconnect",
+      DB_PARAMS(db_connection_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("connection"),
+      .ends = "connection" },
+    { .name = "ping",
+      DB_PARAMS(db_connection_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+    { .name = "prepare",
+      DB_PARAMS(db_prepare_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "statement",
+      .uses = NAMES("connection") },
+    { .name = "execute_statement",
+      DB_PARAMS(db_execute_statement_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "statement",
+      .uses = NAMES("connection", "statement") },
+    { .name = "fetch_row",
+      DB_PARAMS(db_fetch_row_params),
+      .mode = CB_MODE_DAEMON_ONLY,
+      .uses = NAMES("statement") },
+    { .name = "fetch_all",
+      DB_PARAMS(db_fetch_all_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("statement") },
+    { .name = "finish_statement",
+      DB_PARAMS(db_statement_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("statement"),
+      .ends = "statement" },
+    { .name = "execute_immediate",
+      .aliases = NAMES("do_statement"),
+      DB_PARAMS(db_execute_immediate_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+    { .name = "execute_many",
+      DB_PARAMS(db_execute_many_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+    { .name = "begin_transaction",
+      DB_PARAMS(db_connection_params),
+      .mode = CB_MODE_DAEMON_ONLY,
+      .uses = NAMES("connection") },
+    { .name = "commit",
+      DB_PARAMS(db_connection_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("connection") },
+    { .name = "rollback",
+      DB_PARAMS(db_connection_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("connection") },
+    { .name = "get_connection_error",
+      DB_PARAMS(db_connection_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+    { .name = "get_statement_error",
+      DB_PARAMS(db_statement_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("statement") },
+    { .name = "list_tables",
+      DB_PARAMS(db_list_tables_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+    { .name = "list_columns",
+      DB_PARAMS(db_list_columns_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("connection") },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -134,6 +317,10 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "router",
       .functions = system_functions,
       .n_functions = CB_ELEMENTSOF(system_functions) },
+    { .name = "database",
+      .family = "db",
+      .functions = database_functions,
+      .n_functions = CB_ELEMENTSOF(database_functions) },
 };
 
 const size_t cb_catalogue_table_size = CB_ELEMENTSOF(cb_catalogue_table);

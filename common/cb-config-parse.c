@@ -209,6 +209,10 @@ static int parse_line(struct cb_config *c,
     value = strip(eq + 1);
 
     /* [modules] maps module names to who may call them; its keys are open-ended. */
+    /* [dsn_aliases] and [database] belong to the db family, which reads them itself. */
+    if (strcmp(section, "dsn_aliases") == 0 || strcmp(section, "database") == 0) {
+        return 0;
+    }
     if (strcmp(section, "modules") == 0) {
         return cb_config_set_module_rule(c, key, value) < 0 ? -ENOMEM : 0;
     }

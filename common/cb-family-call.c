@@ -144,6 +144,7 @@ json_t *cb_family_dispatch(const struct cb_family *family,
     }
     if (r >= 0) {
         call->params = params;
+        call->end_of_data = false;
         r = run_call(family, call, &result, &err);
     }
 
@@ -159,6 +160,9 @@ json_t *cb_family_dispatch(const struct cb_family *family,
         response = cb_response_error(req->id, &err);
     } else {
         response = cb_response_success(req->id, result);
+        if (call->end_of_data) {
+            json_object_set_new(response, "end_of_data", json_true());
+        }
     }
 
     json_decref(params);

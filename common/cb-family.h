@@ -31,7 +31,10 @@ struct cb_call {
     bool process_mode;
     const char *request_id;
     uint64_t process_start_usec; /* monotonic start of the answering process */
+    bool end_of_data;            /* set by a handler: the answer gets end_of_data (API.md 1.1) */
 };
+
+#define CB_CALL_HAS_END_OF_DATA 1
 
 /* Returns 0 with *ret_result set (stolen), or a negative errno with reterr set. */
 typedef int (*cb_handler_fn)(struct cb_call *call, json_t **ret_result, struct cb_error *reterr);

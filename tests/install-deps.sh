@@ -8,6 +8,8 @@ debian_packages=(
     gcc make pkg-config              # the toolchain
     libsystemd-dev libjansson-dev    # common/: sd-event, sd-daemon, sd-journal, jansson
     check                            # unit and integration tests
+    libpq-dev libsqlite3-dev         # the db family
+    postgresql sqlite3               # its tests: a throwaway cluster, and read-back
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
@@ -20,6 +22,7 @@ rpm_packages=(
     gcc make pkgconf-pkg-config
     systemd-devel jansson-devel
     check-devel
+    libpq-devel sqlite-devel postgresql-server sqlite
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS

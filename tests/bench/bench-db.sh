@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Database benchmark (one run, pinned to CPU 0, against a throwaway PostgreSQL cluster):
+#   1000 prepared INSERTs through the bridge, one call at a time (C client, no pipelining),
+#     against the same 1000 round trips made directly with libpq (tests/bench/pq-direct.c);
+#     target: at most 1.5 times the direct time.
+#   execute_many of 1000 rows against libpq's own pipeline mode; target: at least half its rate.
+# Prints the times and the ratios; asserts nothing. Usage: tests/bench/bench-db.sh [BUILD_DIR] [N]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+n=${2:-1000}
+pin="taskset -c 0"
+dir=$(mktemp -d /tmp/cb-bench-db.XXXXXX)
+pg=
+holder=
+
+cleanup() {
+    [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
+    "$build/cpan-bridge-dev" stop --runtime-dir "$dir/suite" >/dev/null 2>&1 || true
+    [ -n "$pg" ] && "$repo/tests/db/pg-cluster.sh" stop "$pg" || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+cc -O2 -o "$dir/pq-direct" "$repo/tests/bench/pq-direct.c" $(pkg-config --cflags --libs libpq)
+
+eval "$($pin "$repo/tests/db/pg-cluster.sh" start)"
+pg=$PGHOST
+conninfo="host=$PGHOST port=$PGPORT user=$PGUSER dbname=cbtest"
+psql_() { $pin runuser -u "$PGUSER" -- psql -qAt -h "$PGHOST" -p "$PGPORT" -d cbtest -c "$1" 2>/dev/null ||
+          psql -qAt -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d cbtest -c "$1"; }
+psql_ "CREATE TABLE bench (a integer, b text)"
+
+printf '[test]\nmax_sleep_ms = 600000\n' > "$dir/extra.conf"
+export $($pin "$build/cpan-bridge-dev" start --runtime-dir "$dir/suite" --config "$dir/extra.conf" |
+         grep '^CPAN_BRIDGE_')
+token=$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+client() { $pin "$build/cpan-bridge-client" --socket "$CPAN_BRIDGE_SOCKET" --session "$token" "$@"; }
+
+# A call of the session that stays in flight keeps the session, and its database connection,
+# alive between the separate client runs below.
+client call test sleep '{"ms": 600000}' >/dev/null 2>&1 &
+holder=$!
+sleep 0.3
+
+dsn="dbi:Pg:dbname=cbtest;host=$PGHOST;port=$PGPORT"
+client call database connect "{\"dsn\": \"$dsn\", \"username\": \"$PGUSER\"}" >/dev/null
+insert='INSERT INTO bench (a, b) VALUES (?, ?)'
+client call database execute_statement "{\"sql\": \"$insert\", \"params\": [0, \"x\"]}" >/dev/null
+
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+bridge_rps=$(client bench --connections 1 --pipeline 1 --requests "$n" --module database \
+    --function execute_statement --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
+    field calls_per_sec)
+bridge_s=$(awk -v r="$bridge_rps" -v n="$n" 'BEGIN {printf "%.6f", n / r}')
+direct_s=$($pin "$dir/pq-direct" "$conninfo" roundtrips "$n" | field seconds)
+
+rows=$(python3 -c "import json; print(json.dumps([[i, 'x'] for i in range($n)]))")
+printf '{"sql": "%s", "rows": %s}' "$insert" "$rows" > "$dir/many.json"
+many_rps=$(client bench --connections 1 --pipeline 1 --requests 20 --module database \
+    --function execute_many --params "$(cat "$dir/many.json")" | field calls_per_sec)
+many_s=$(awk -v r="$many_rps" 'BEGIN {printf "%.6f", 1 / r}')
+pipe_s=$($pin "$dir/pq-direct" "$conninfo" pipeline "$n" | field seconds)
+
+echo "db bench, pinned to CPU 0, $n rows, autocommit, fsync off"
+printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   ratio %.2fx (target <= 1.5)\n' \
+    "$(awk -v s="$bridge_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$direct_s" 'BEGIN {print s * 1000}')" \
+    "$(awk -v a="$bridge_s" -v b="$direct_s" 'BEGIN {print a / b}')"
+printf '  execute_many vs libpq pipeline:   bridge %8.2f ms   libpq %8.2f ms   rate %.2f of libpq (target >= 0.5)\n' \
+    "$(awk -v s="$many_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$pipe_s" 'BEGIN {print s * 1000}')" \
+    "$(awk -v a="$many_s" -v b="$pipe_s" 'BEGIN {print b / a}')"
+echo "  rows in the table: $(psql_ 'SELECT count(*) FROM bench')"

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration: module database on real servers. A throwaway PostgreSQL cluster is made by
+ * tests/db/pg-cluster.sh (initdb and pg_ctl as an unprivileged user, Unix socket in a temp
+ * dir) and removed afterwards; SQLite needs no server. The suite's configuration maps the
+ * seed's dbi:Oracle:test* DSNs (DESIGN.md "Seed stories on these machines"): testpg* to the
+ * cluster, every other test* to a SQLite file.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/it-harness.h"
+
+#define SECRET "Sup3r-S3cret-pw-42"
+
+static char pg_dir[200];
+static char pg_dsn[512];
+static char lite_dir[256];
+static bool have_pg;
+
+struct driver {
+    const char *name;
+    const char *dsn;     /* the seed's Oracle name, mapped by the configuration */
+    const char *now_sql; /* SYSDATE FROM DUAL in this dialect */
+    const char *create_sql;
+    const char *insert_sql;
+};
+
+static const struct driver drivers[] = {
+    { "SQLite", "dbi:Oracle:testdb", "SELECT datetime('now') AS now",
+      "CREATE TABLE test_performance (id INTEGER, name VARCHAR(100), created TEXT)",
+      "INSERT INTO test_performance (id, name, created) VALUES (?, ?, datetime('now'))" },
+    { "Pg", "dbi:Oracle:testpgdb", "SELECT now() AS now",
+      "CREATE TABLE test_performance (id INTEGER, name VARCHAR(100), created TIMESTAMP)",
+      "INSERT INTO test_performance (id, name, created) VALUES (?, ?, now())" },
+};
+
+static void start_pg(void)
+{
+    char line[200], host[200] = "", port[200] = "", user[200] = "";
+    FILE *p = popen("tests/db/pg-cluster.sh start", "r");
+
+    if (!p) {
+        return;
+    }
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "PGHOST=", 7) == 0) {
+            snprintf(host, sizeof host, "%s", line + 7);
+        } else if (strncmp(line, "PGPORT=", 7) == 0) {
+            snprintf(port, sizeof port, "%s", line + 7);
+        } else if (strncmp(line, "PGUSER=", 7) == 0) {
+            snprintf(user, sizeof user, "%s", line + 7);
+        }
+    }
+    have_pg = pclose(p) == 0 && host[0];
+    snprintf(pg_dir, sizeof pg_dir, "%s", host);
+    snprintf(pg_dsn, sizeof pg_dsn, "dbi:Pg:dbname=cbtest;host=%s;port=%s;user=%s", host, port,
+             user);
+}
+
+static void fixture_start(void)
+{
+    char config[2048];
+
+    start_pg();
+    snprintf(lite_dir, sizeof lite_dir, "/tmp/cb-it-db-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(lite_dir));
+    snprintf(config, sizeof config,
+             "[dsn_aliases]\n"
+             "dbi:Oracle:testpg* = %s\n"
+             "dbi:Oracle:test* = dbi:SQLite:dbname=%s/story.db\n",
+             have_pg ? pg_dsn : "dbi:Pg:dbname=none", lite_dir);
+    it_suite_start(&it_current, config);
+}
+
+static void fixture_stop(void)
+{
+    char cmd[600];
+
+    it_suite_stop(&it_current);
+    if (pg_dir[0]) {
+        snprintf(cmd, sizeof cmd, "tests/db/pg-cluster.sh stop '%s'", pg_dir);
+        (void)system(cmd);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", lite_dir);
+    (void)system(cmd);
+}
+
+/* One database call with params packed by json_pack; returns the whole answer. */
+static json_t *db(struct cb_client *c, const char *function, const char *fmt, ...)
+{
+    json_t *params = NULL, *resp = NULL;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    params = fmt ? json_vpack_ex(NULL, 0, fmt, ap) : json_object();
+    va_end(ap);
+    ck_assert_ptr_nonnull(params);
+    r = cb_client_call(c, "database", function, params, &resp);
+    ck_assert_msg(r == 0, "database.%s: transport error %d", function, r);
+    return resp;
+}
+
+static json_t *ok(json_t *resp)
+{
+    char *s = json_dumps(resp, JSON_COMPACT);
+
+    ck_assert_msg(cb_client_response_ok(resp), "call failed: %s", s);
+    free(s);
+    return resp;
+}
+
+static int64_t result_int(json_t *resp, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(resp, "result"), key);
+
+    ck_assert_msg(json_is_integer(v), "no integer '%s' in the result", key);
+    return json_integer_value(v);
+}
+
+static const char *result_str(json_t *resp, const char *key)
+{
+    const char *v = json_string_value(json_object_get(json_object_get(resp, "result"), key));
+
+    ck_assert_msg(v, "no string '%s' in the result", key);
+    return v;
+}
+
+/* The first value of a one-row select run with execute_immediate, as an integer. */
+static int64_t scalar(struct cb_client *c, const char *sql)
+{
+    json_t *r = ok(db(c, "execute_immediate", "{s:s, s:s}", "sql", sql, "format", "array"));
+    json_t *rows = json_object_get(json_object_get(r, "result"), "rows");
+    json_t *v = json_array_get(json_array_get(rows, 0), 0);
+    int64_t n;
+
+    ck_assert_msg(json_is_integer(v), "'%s' gave no integer", sql);
+    n = json_integer_value(v);
+    json_decref(r);
+    return n;
+}
+
+static char *connect_to(struct cb_client *c, const char *dsn)
+{
+    json_t *r = ok(db(c, "connect", "{s:s, s:s, s:s}", "dsn", dsn, "username", "testuser",
+                      "password", SECRET));
+    char *id = strdup(result_str(r, "connection_id"));
+
+    json_decref(r);
+    return id;
+}
+
+static const struct driver *driver_at(int i)
+{
+    if (strcmp(drivers[i].name, "Pg") == 0 && !have_pg) {
+        return NULL;
+    }
+    return &drivers[i];
+}
+
+/* STORY-005: one connection, reused by ten statements with no reconnect. */
+START_TEST(test_story005_connection_reused)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    char *conn;
+    int64_t pid = 0;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    conn = connect_to(c, d->dsn);
+    if (strcmp(d->name, "Pg") == 0) {
+        pid = scalar(c, "SELECT pg_backend_pid()");
+    }
+    for (int i = 0; i < 10; i++) {
+        json_t *r = ok(db(c, "execute_statement", "{s:s}", "sql", d->now_sql));
+
+        ck_assert_str_eq(result_str(r, "connection_id"), conn);
+        ck_assert_str_eq(result_str(r, "statement_type"), "select");
+        json_decref(r);
+        json_decref(ok(db(c, "fetch_row", NULL)));
+    }
+    /* Proven from the server side: the same backend served every statement. */
+    if (pid) {
+        ck_assert_int_eq(scalar(c, "SELECT pg_backend_pid()"), pid);
+        ck_assert_int_eq(
+                scalar(c,
+                       "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%SELECT now() AS now'"),
+                1);
+    }
+    json_decref(ok(db(c, "disconnect", NULL)));
+    free(conn);
+    cb_client_free(c);
+}
+END_TEST
+
+/* STORY-011: a transaction, a prepared insert executed 1000 times, a count, a commit. */
+START_TEST(test_story011_workflow)
+{
+    const struct driver *d = driver_at(_i);
+    struct timespec t0, t1;
+    struct cb_client *c;
+    json_t *r;
+    char *conn;
+
+    if (!d) {
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    c = it_connect(&it_current);
+    conn = connect_to(c, d->dsn);
+    json_decref(ok(db(c, "begin_transaction", NULL)));
+    json_decref(ok(db(c, "execute_statement", "{s:s}", "sql", d->create_sql)));
+    r = ok(db(c, "prepare", "{s:s}", "sql", d->insert_sql));
+    ck_assert_int_eq(result_int(r, "param_count"), 2);
+    json_decref(r);
+    for (int i = 1; i <= 1000; i++) {
+        char name[32];
+
+        snprintf(name, sizeof name, "Test Record %d", i);
+        r = ok(db(c, "execute_statement", "{s:[i, s]}", "params", i, name));
+        ck_assert_int_eq(result_int(r, "rows_affected"), 1);
+        json_decref(r);
+    }
+    json_decref(ok(db(c, "execute_statement", "{s:s}", "sql",
+                      "SELECT COUNT(*) AS record_count FROM test_performance")));
+    r = ok(db(c, "fetch_row", NULL));
+    ck_assert_int_eq(result_int(r, "record_count"), 1000);
+    json_decref(r);
+    if (strcmp(d->name, "Pg") == 0) {
+        /* Prepared once on the server, executed 1000 times. */
+        ck_assert_int_eq(
+                scalar(c,
+                       "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO test_performance%'"),
+                1);
+    }
+    r = ok(db(c, "commit", NULL));
+    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "committed")));
+    json_decref(r);
+    json_decref(ok(db(c, "execute_statement", "{s:s}", "sql", "DROP TABLE test_performance")));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_msg(t1.tv_sec - t0.tv_sec < 10, "the workflow took over 10 s");
+    free(conn);
+    cb_client_free(c);
+}
+END_TEST
+
+START_TEST(test_rollback_discards)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    json_t *r;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "CREATE TABLE rb (v INTEGER)")));
+    json_decref(ok(db(c, "begin_transaction", NULL)));
+    json_decref(ok(db(c, "execute_statement", "{s:s, s:[i]}", "sql", "INSERT INTO rb VALUES (?)",
+                      "params", 7)));
+    ck_assert_int_eq(scalar(c, "SELECT count(*) FROM rb"), 1);
+    r = ok(db(c, "rollback", NULL));
+    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "rolled_back")));
+    json_decref(r);
+    ck_assert_int_eq(scalar(c, "SELECT count(*) FROM rb"), 0);
+    r = ok(db(c, "rollback", NULL));
+    ck_assert(json_is_false(json_object_get(json_object_get(r, "result"), "rolled_back")));
+    json_decref(r);
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE rb")));
+    cb_client_free(c);
+}
+END_TEST
+
+/* The instance dies mid-transaction: the database rolls back, nothing is half-applied. */
+START_TEST(test_kill9_leaves_no_partial_data)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    pid_t pid;
+    json_t *r;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "CREATE TABLE k9 (v INTEGER)")));
+    json_decref(ok(db(c, "begin_transaction", NULL)));
+    json_decref(ok(db(c, "execute_many", "{s:s, s:[[i], [i], [i]]}", "sql",
+                      "INSERT INTO k9 VALUES (?)", "rows", 1, 2, 3)));
+    pid = it_instance_pid(&it_current, "db");
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert(it_wait_gone(pid, 5000));
+    r = db(c, "commit", NULL);
+    ck_assert(!cb_client_response_ok(r));
+    json_decref(r);
+    cb_client_free(c);
+
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    ck_assert_int_eq(scalar(c, "SELECT count(*) FROM k9"), 0);
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE k9")));
+    cb_client_free(c);
+}
+END_TEST
+
+START_TEST(test_bad_sql_is_backend_error)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    json_t *r, *be;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    r = db(c, "execute_statement", "{s:s}", "sql", "SELEC 1 FROM nowhere");
+    ck_assert_str_eq(it_code(r), "E_BACKEND");
+    be = json_object_get(r, "backend_error");
+    ck_assert_str_eq(json_string_value(json_object_get(be, "code")),
+                     strcmp(d->name, "Pg") == 0 ? "42601" : "1");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(be, "message")), "syntax"));
+    json_decref(r);
+    r = ok(db(c, "get_connection_error", NULL));
+    ck_assert_ptr_nonnull(
+            json_string_value(json_object_get(json_object_get(r, "result"), "errstr")));
+    json_decref(r);
+    cb_client_free(c);
+}
+END_TEST
+
+/* Rows of a large select come through a cursor while other statements run in between. */
+START_TEST(test_large_result_and_second_statement)
+{
+    const struct driver *d = driver_at(_i);
+    const char *big =
+            strcmp(d ? d->name : "", "Pg") == 0
+                    ? "SELECT g FROM generate_series(1, 100000) g"
+                    : "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 100000) SELECT g FROM s";
+    struct cb_client *c;
+    int64_t total = 0;
+    json_t *r;
+    char *sid;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    r = ok(db(c, "execute_statement", "{s:s}", "sql", big));
+    sid = strdup(result_str(r, "statement_id"));
+    json_decref(r);
+    r = ok(db(c, "fetch_row", "{s:s}", "format", "array"));
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(r, "result"), 0)), 1);
+    json_decref(r);
+    /* Another statement on the same connection, while the first is half read. */
+    ck_assert_int_eq(scalar(c, "SELECT 42"), 42);
+    for (;;) {
+        r = ok(db(c, "fetch_all", "{s:s, s:i}", "statement_id", sid, "max_rows", 30000));
+        total += result_int(r, "row_count");
+        if (!json_is_true(json_object_get(json_object_get(r, "result"), "more"))) {
+            json_decref(r);
+            break;
+        }
+        json_decref(r);
+    }
+    ck_assert_int_eq(total, 99999);
+    r = ok(db(c, "fetch_row", "{s:s}", "statement_id", sid));
+    ck_assert(json_is_null(json_object_get(r, "result")));
+    json_decref(r);
+    free(sid);
+    cb_client_free(c);
+}
+END_TEST
+
+/* A superseded statement is drained: the next fetch reads the new statement's rows. */
+START_TEST(test_superseded_statement_drained)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    json_t *r;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    json_decref(ok(db(c, "execute_statement", "{s:s}", "sql",
+                      "SELECT 1 AS a UNION ALL SELECT 2 UNION ALL SELECT 3")));
+    json_decref(ok(db(c, "fetch_row", NULL)));
+    json_decref(ok(db(c, "execute_statement", "{s:s}", "sql", "SELECT 'x' AS b")));
+    r = ok(db(c, "fetch_row", NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "b")), "x");
+    json_decref(r);
+    r = ok(db(c, "fetch_row", NULL));
+    ck_assert(json_is_null(json_object_get(r, "result")));
+    json_decref(r);
+    cb_client_free(c);
+}
+END_TEST
+
+/* Values as API.md section 4 gives them, both ways. */
+START_TEST(test_values_round_trip)
+{
+    const struct driver *d = driver_at(_i);
+    bool pg = d && strcmp(d->name, "Pg") == 0;
+    struct cb_client *c;
+    json_t *r, *row;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    r = ok(db(
+            c, "execute_immediate", "{s:s, s:[i, f, s, {s:s}, n, s]}", "sql",
+            pg ? "SELECT ?::int AS i, ?::float8 AS f, ?::numeric(10,2) AS n, ?::bytea AS b, ?::text AS z, ?::text AS u"
+               : "SELECT ? AS i, ? AS f, CAST(? AS TEXT) AS n, ? AS b, ? AS z, ? AS u",
+            "params", 42, 2.5, "12.50", "$base64", "AAEC/w==", "\u00e9\u4e2d\U0001f600"));
+    row = json_array_get(json_object_get(json_object_get(r, "result"), "rows"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "i")), 42);
+    ck_assert(json_real_value(json_object_get(row, "f")) == 2.5);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "n")), "12.50");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(row, "b"), "$base64")),
+                     "AAEC/w==");
+    ck_assert(json_is_null(json_object_get(row, "z")));
+    ck_assert_str_eq(json_string_value(json_object_get(row, "u")), "\u00e9\u4e2d\U0001f600");
+    json_decref(r);
+    cb_client_free(c);
+}
+END_TEST
+
+static bool file_has(const char *path, const char *needle)
+{
+    char line[4096];
+    bool found = false;
+    FILE *f = fopen(path, "re");
+
+    while (f && !found && fgets(line, sizeof line, f)) {
+        found = strstr(line, needle) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+/* A password never shows in answers, errors, system.* or the logs. */
+START_TEST(test_password_never_shown)
+{
+    struct cb_client *c = it_connect(&it_current);
+    static const char *const system_calls[] = { "stats", "connections", "metrics", "info", NULL };
+    char path[512], dsn[600];
+    json_t *r;
+    char *s;
+
+    r = db(c, "connect", "{s:s, s:s}", "dsn", "dbi:Oracle:PRODDB", "password", SECRET);
+    ck_assert_str_eq(it_code(r), "E_BACKEND");
+    s = json_dumps(r, 0);
+    ck_assert_ptr_null(strstr(s, SECRET));
+    ck_assert_ptr_nonnull(strstr(s, "dsn_aliases"));
+    free(s);
+    json_decref(r);
+
+    snprintf(dsn, sizeof dsn, "dbi:Pg:dbname=nosuchdb;host=%s;password=%s",
+             have_pg ? pg_dir : "/nonexistent", SECRET);
+    r = db(c, "connect", "{s:s, s:s}", "dsn", dsn, "password", SECRET);
+    ck_assert_str_eq(it_code(r), "E_BACKEND");
+    s = json_dumps(r, 0);
+    ck_assert_msg(!strstr(s, SECRET), "the password shows in %s", s);
+    free(s);
+    json_decref(r);
+    free(connect_to(c, "dbi:Oracle:testdb"));
+
+    for (const char *const *f = system_calls; *f; f++) {
+        r = it_call(c, "system", *f, "{}");
+        s = json_dumps(r, 0);
+        ck_assert_msg(!strstr(s, SECRET), "system.%s shows the password", *f);
+        free(s);
+        json_decref(r);
+    }
+    cb_client_free(c);
+    snprintf(path, sizeof path, "%s/launcher.log", it_current.dir);
+    ck_assert_msg(!file_has(path, SECRET), "the password is in %s", path);
+}
+END_TEST
+
+/* A dropped connection is reopened when no transaction was open, and reported when one was. */
+START_TEST(test_dropped_connection)
+{
+    struct cb_client *c, *killer;
+    int64_t pid, pid2;
+    char sql[128];
+    json_t *r;
+
+    if (!have_pg) {
+        return;
+    }
+    c = it_connect(&it_current);
+    killer = it_connect(&it_current);
+    free(connect_to(c, "dbi:Oracle:testpgdb"));
+    free(connect_to(killer, "dbi:Oracle:testpgdb"));
+    pid = scalar(c, "SELECT pg_backend_pid()");
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
+    ck_assert_int_eq(scalar(killer, sql), 1);
+    usleep(200000);
+    pid2 = scalar(c, "SELECT pg_backend_pid()");
+    ck_assert_int_ne(pid, pid2);
+
+    json_decref(ok(db(c, "begin_transaction", NULL)));
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)::int", (long long)pid2);
+    ck_assert_int_eq(scalar(killer, sql), 1);
+    usleep(200000);
+    r = db(c, "execute_statement", "{s:s}", "sql", "SELECT 1");
+    ck_assert_str_eq(it_code(r), "E_BACKEND");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "error")), "transaction"));
+    json_decref(r);
+    ck_assert_int_eq(scalar(c, "SELECT 1"), 1);
+    cb_client_free(killer);
+    cb_client_free(c);
+}
+END_TEST
+
+static void strip_ids(json_t *v)
+{
+    static const char *const ids[] = { "connection_id", "statement_id", NULL };
+    json_t *r = json_object_get(v, "result");
+
+    json_object_del(v, "id");
+    for (const char *const *k = ids; *k && json_is_object(r); k++) {
+        json_object_del(r, *k);
+    }
+}
+
+/* The stateless calls give the same answers in process mode as in daemon mode. */
+START_TEST(test_process_mode_matches_daemon)
+{
+    const struct driver *d = driver_at(_i);
+    static const char *const probes[][2] = {
+        { "execute_immediate", "{\"sql\": \"SELECT 1 AS one, 'a' AS t\"}" },
+        { "execute_immediate", "{\"sql\": \"SELECT 2 AS two\", \"format\": \"array\"}" },
+        { "execute_immediate", "{\"sql\": \"SELEC nonsense\"}" },
+        { "list_tables", "{\"schema\": \"nosuchschema\"}" },
+        { "commit", "{}" },
+        { "rollback", "{}" },
+    };
+    struct cb_client *daemon, *process = NULL;
+    char dsn[700], config[300];
+
+    if (!d) {
+        return;
+    }
+    /* Process mode reads the same configuration, for the aliases. */
+    snprintf(config, sizeof config, "%s/cpan-bridge.conf", it_current.dir);
+    setenv("CPAN_BRIDGE_CONFIG", config, 1);
+    snprintf(dsn, sizeof dsn, "{\"dsn\": \"%s\"}", d->dsn);
+    daemon = it_connect(&it_current);
+    ck_assert_int_eq(cb_client_spawn_exec(it_current.exec_path, &process), 0);
+    for (int k = -1; k < (int)(sizeof probes / sizeof probes[0]); k++) {
+        const char *fn = k < 0 ? "connect" : probes[k][0];
+        const char *params = k < 0 ? dsn : probes[k][1];
+        json_t *a = it_call(daemon, "database", fn, params);
+        json_t *b = it_call(process, "database", fn, params);
+        char *as, *bs;
+
+        strip_ids(a);
+        strip_ids(b);
+        as = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
+        bs = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+        ck_assert_msg(json_equal(a, b), "database.%s %s:\n daemon  %s\n process %s", fn, params, as,
+                      bs);
+        free(as);
+        free(bs);
+        json_decref(a);
+        json_decref(b);
+    }
+    cb_client_free(process);
+    cb_client_free(daemon);
+    unsetenv("CPAN_BRIDGE_CONFIG");
+}
+END_TEST
+
+static Suite *db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("database");
+    int n = (int)(sizeof drivers / sizeof drivers[0]);
+
+    tcase_add_unchecked_fixture(tc, fixture_start, fixture_stop);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_story005_connection_reused, 0, n);
+    tcase_add_loop_test(tc, test_story011_workflow, 0, n);
+    tcase_add_loop_test(tc, test_rollback_discards, 0, n);
+    tcase_add_loop_test(tc, test_bad_sql_is_backend_error, 0, n);
+    tcase_add_loop_test(tc, test_large_result_and_second_statement, 0, n);
+    tcase_add_loop_test(tc, test_superseded_statement_drained, 0, n);
+    tcase_add_loop_test(tc, test_values_round_trip, 0, n);
+    tcase_add_loop_test(tc, test_process_mode_matches_daemon, 0, n);
+    tcase_add_test(tc, test_password_never_shown);
+    tcase_add_test(tc, test_dropped_connection);
+    tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return it_run(db_suite());
+}
