@@ -40,6 +40,29 @@ if ($r->{success}) {
     print "    test.held $id -> ", ($r->{result}{exists} ? 'exists' : 'gone'), "\n";
 }
 
+print "A database on the embedded default, SQLite (the db family):\n";
+my $db = "/tmp/cpan-bridge-demo-$$.db";
+$r = show('database.connect dbi:SQLite', $bridge->call('database', 'connect', { dsn => "dbi:SQLite:dbname=$db" }));
+if ($r->{success}) {
+    show('create table', $bridge->call('database', 'execute_statement',
+        { sql => 'CREATE TABLE orders (id INTEGER, customer TEXT, amount NUMERIC)' }));
+    show('prepare an insert', $bridge->call('database', 'prepare',
+        { sql => 'INSERT INTO orders (id, customer, amount) VALUES (?, ?, ?)' }));
+    $bridge->call('database', 'execute_statement', { params => [ $_, "Kunde $_ Zürich", $_ * 10.5 ] }) for 1 .. 3;
+    my $select = 'SELECT id, customer, amount FROM orders ORDER BY id';
+    if ($bridge->mode eq 'daemon') {    # a cursor read row by row lives in the daemon
+        show('select, then fetch_row', $bridge->call('database', 'execute_statement', { sql => $select }));
+        while (my $row = $bridge->call('database', 'fetch_row', {})->{result}) {
+            print "    $row->{id}  $row->{customer}  $row->{amount}\n";
+        }
+    } else {                            # one call that returns the rows works in both modes
+        $r = show('execute_immediate', $bridge->call('database', 'execute_immediate', { sql => $select }));
+        print "    $_->{id}  $_->{customer}  $_->{amount}\n" for @{ $r->{result}{rows} || [] };
+    }
+    show('disconnect', $bridge->call('database', 'disconnect', {}));
+}
+unlink $db;
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

@@ -998,7 +998,11 @@ sub _track_process {
     # Only a result with an id can have made a handle; only a live record can be ended.
     return unless (ref $res eq 'HASH' && grep { /_id\z/ } keys %$res) || @{ $self->{precords} };
     $info //= $self->_function_info($module, $function) or return;
-    if ($info->{creates} && ($info->{mode} // '') eq 'R') {
+    # A call with side effects is never replayed (API.md 1.4): of the statements that
+    # execute_statement makes, only a select is recorded (API.md section 4).
+    my $side_effects = ref $res eq 'HASH' && defined $res->{statement_type}
+        && $res->{statement_type} ne 'select';
+    if ($info->{creates} && ($info->{mode} // '') eq 'R' && !$side_effects) {
         my ($field, $id) = _id_of($info->{creates}, $r->{result});
         push @{ $self->{precords} }, {
             id => $id, field => $field, kind => $info->{creates}, family => $info->{family},
