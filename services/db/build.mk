@@ -19,3 +19,13 @@ $(DB_LIB): $(DB_SRCS:%.c=$(B)/%.o)
 $(B)/cpan-bridge-db: $(B)/services/db/db-main.o $(DB_LIB) $(COMMON_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DB_LIBS) $(LIBS)
+
+# Unit tests of the family's text handling link its library and the database libraries.
+DB_UNIT_TESTS := $(B)/tests/unit/test-db-sql
+TESTS_UNIT    += $(DB_UNIT_TESTS)
+
+$(B)/tests/unit/test-db-%.o: ALL_CFLAGS += $(DB_CFLAGS)
+
+$(DB_UNIT_TESTS): $(B)/tests/unit/test-db-%: $(B)/tests/unit/test-db-%.o $(DB_LIB) $(COMMON_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DB_LIBS) $(LIBS)
