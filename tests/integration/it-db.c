@@ -7,6 +7,7 @@
  * cluster, every other test* to a SQLite file.
  */
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -281,6 +282,44 @@ START_TEST(test_rollback_discards)
     json_decref(r);
     json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE rb")));
     cb_client_free(c);
+}
+END_TEST
+
+/*
+ * A slow query holds only its own session: the same user's other session is answered while it
+ * runs. Behaviour, not timing: b's answer arrives while a's is still unanswered. PostgreSQL only,
+ * for pg_sleep makes the slow query certain to outlast the other call.
+ */
+START_TEST(test_slow_query_does_not_delay_other_sessions)
+{
+    struct cb_client *a, *b;
+    json_t *req, *resp = NULL;
+    char *a_conn, *b_conn;
+
+    if (!have_pg) {
+        return;
+    }
+    a = it_connect(&it_current);
+    b = it_connect(&it_current);
+    a_conn = connect_to(a, "dbi:Oracle:testpgdb");
+    b_conn = connect_to(b, "dbi:Oracle:testpgdb");
+    req = json_pack("{s:i, s:s, s:s, s:{s:s}}", "id", 900, "module", "database", "function",
+                    "execute_immediate", "params", "sql", "SELECT pg_sleep(3) IS NULL AS slept");
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+
+    ck_assert_int_eq(scalar(b, "SELECT 41 + 1"), 42);
+    ck_assert_int_eq(cb_client_recv(a, 0, &resp), -ETIMEDOUT);
+
+    ck_assert_int_eq(cb_client_recv(a, 30000, &resp), 0);
+    ok(resp);
+    ck_assert_int_eq(json_integer_value(json_object_get(resp, "id")), 900);
+    json_decref(resp);
+    ck_assert_str_ne(a_conn, b_conn);
+    free(a_conn);
+    free(b_conn);
+    cb_client_free(a);
+    cb_client_free(b);
 }
 END_TEST
 
@@ -613,6 +652,7 @@ static Suite *db_suite(void)
     tcase_add_loop_test(tc, test_process_mode_matches_daemon, 0, n);
     tcase_add_test(tc, test_password_never_shown);
     tcase_add_test(tc, test_dropped_connection);
+    tcase_add_test(tc, test_slow_query_does_not_delay_other_sessions);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
     suite_add_tcase(s, tc);
     return s;
