@@ -546,6 +546,16 @@ void cb_handle_release(struct cb_registry *r, struct cb_handle *h)
     pthread_mutex_unlock(&r->lock);
 }
 
+void cb_handle_make_current(struct cb_registry *r, struct cb_session *s, struct cb_handle *h)
+{
+    /* The handle's lock is held by the acquirer; r->lock after it is the order cb_handle_end uses. */
+    pthread_mutex_lock(&r->lock);
+    if (!h->ended) {
+        set_current_locked((struct session_entry *)s, h->kind, h->id);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 void cb_handle_end(struct cb_registry *r, struct cb_handle *h, const char *reason)
 {
     pthread_mutex_lock(&r->lock);

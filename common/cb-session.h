@@ -110,6 +110,9 @@ int cb_handle_acquire(struct cb_registry *r,
 
 void cb_handle_release(struct cb_registry *r, struct cb_handle *h);
 
+/* Makes an acquired handle the current one of its kind for session s (a reuse, not a new one). */
+void cb_handle_make_current(struct cb_registry *r, struct cb_session *s, struct cb_handle *h);
+
 /* Ends an acquired handle (unlocks and frees it); clears it as current everywhere. */
 void cb_handle_end(struct cb_registry *r, struct cb_handle *h, const char *reason);
 

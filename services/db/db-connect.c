@@ -216,6 +216,8 @@ static int reuse_cached(struct cb_call *call, struct db_cached *e, json_t **ret)
         cb_handle_release(call->registry, h);
         return -ENOENT;
     }
+    /* DBI's connect_cached hands back the connection: later calls without an id use it. */
+    cb_handle_make_current(call->registry, call->session, h);
     *ret = connect_result(c);
     json_object_set_new(*ret, "cached", json_true());
     cb_handle_release(call->registry, h);
@@ -229,8 +231,6 @@ int db_connect_cached(struct cb_call *call, json_t **ret, struct cb_error *err)
     struct db_conn *c;
     int r;
 
-    /* TODO(#7): make a reused handle current again once cb-session can (it stays current
-     * unless this session connected elsewhere since). */
     if (e && reuse_cached(call, e, ret) == 0) {
         return 0;
     }

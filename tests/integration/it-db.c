@@ -323,6 +323,43 @@ START_TEST(test_slow_query_does_not_delay_other_sessions)
 }
 END_TEST
 
+/* connect_cached hands back its connection as the current one, as DBI's does. */
+START_TEST(test_connect_cached_becomes_current_again)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    json_t *r;
+    char *first;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    r = ok(db(c, "connect_cached", "{s:s, s:s, s:s}", "dsn", d->dsn, "username", "testuser",
+              "password", SECRET));
+    ck_assert(json_is_false(json_object_get(json_object_get(r, "result"), "cached")));
+    first = strdup(result_str(r, "connection_id"));
+    json_decref(r);
+    /* A temporary table lives in one connection only: it tells the two apart. */
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql",
+                      "CREATE TEMP TABLE only_first (v INTEGER)")));
+
+    free(connect_to(c, d->dsn));
+    r = db(c, "execute_immediate", "{s:s}", "sql", "SELECT count(*) FROM only_first");
+    ck_assert(!cb_client_response_ok(r));
+    json_decref(r);
+
+    r = ok(db(c, "connect_cached", "{s:s, s:s, s:s}", "dsn", d->dsn, "username", "testuser",
+              "password", SECRET));
+    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "cached")));
+    ck_assert_str_eq(result_str(r, "connection_id"), first);
+    json_decref(r);
+    ck_assert_int_eq(scalar(c, "SELECT count(*) FROM only_first"), 0);
+    free(first);
+    cb_client_free(c);
+}
+END_TEST
+
 /* The instance dies mid-transaction: the database rolls back, nothing is half-applied. */
 START_TEST(test_kill9_leaves_no_partial_data)
 {
@@ -652,6 +689,7 @@ static Suite *db_suite(void)
     tcase_add_loop_test(tc, test_process_mode_matches_daemon, 0, n);
     tcase_add_test(tc, test_password_never_shown);
     tcase_add_test(tc, test_dropped_connection);
+    tcase_add_loop_test(tc, test_connect_cached_becomes_current_again, 0, n);
     tcase_add_test(tc, test_slow_query_does_not_delay_other_sessions);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
     suite_add_tcase(s, tc);
