@@ -181,6 +181,8 @@ bool db_sql_cursor_safe(const char *sql);
 /* Rewrites ? placeholders as $1.. for PostgreSQL; *ret_count is the highest number used. */
 int db_sql_rewrite_placeholders(const char *sql, char **ret, int *ret_count);
 bool db_sql_is_transaction_control(const char *sql);
+/* Whether a statement joins with LEFT, RIGHT, FULL or OUTER (NOT NULL columns may read NULL). */
+bool db_sql_has_outer_join(const char *sql);
 
 /* db-conn.c */
 void db_conn_free(void *object);

@@ -80,6 +80,10 @@ int pq_params_build(json_t *values, struct pq_params *ret, struct cb_error *err)
 void pq_params_done(struct pq_params *p);
 void pq_forget_server_state(struct db_conn *c);
 
+/* db-pq-nullable.c */
+/* Fills ret[PQnfields(res)]: whether each column of s's result may be NULL. */
+void pq_nullability(struct db_conn *c, struct db_stmt *s, const PGresult *res, bool *ret);
+
 /* db-pq-value.c */
 json_t *pq_cell(const PGresult *res, int row, int col);
 json_t *pq_row(const PGresult *res, int row);

@@ -163,14 +163,18 @@ void pq_describe(struct db_conn *c, struct db_stmt *s, const PGresult *res)
 {
     int n = PQnfields(res);
     json_t *info = db_column_info_new();
+    CB_CLEANUP(cb_freep) bool *nullable = calloc((size_t)CB_MAX(n, 1), sizeof *nullable);
 
+    if (nullable) {
+        pq_nullability(c, s, res, nullable);
+    }
     for (int i = 0; i < n; i++) {
         Oid oid = PQftype(res, i);
         int precision, scale;
 
         precision_scale(oid, PQfmod(res, i), &precision, &scale);
-        /* The row description does not say whether a column may be NULL: assume it may. */
-        db_column_info_add(info, PQfname(res, i), type_name(c, oid), true, precision, scale);
+        db_column_info_add(info, PQfname(res, i), type_name(c, oid), !nullable || nullable[i],
+                           precision, scale);
     }
     json_decref(s->columns);
     json_decref(s->names);

@@ -266,6 +266,19 @@ bool db_sql_is_transaction_control(const char *sql)
     return false;
 }
 
+static bool finds_outer_join(const char *w, size_t n, const char *next, void *u)
+{
+    (void)next;
+    (void)u;
+    return word_is(w, n, "left") || word_is(w, n, "right") || word_is(w, n, "full") ||
+           word_is(w, n, "outer");
+}
+
+bool db_sql_has_outer_join(const char *sql)
+{
+    return sql && for_each_word(sql, finds_outer_join, NULL);
+}
+
 /* Words after which a `?` is a value (a placeholder), not jsonb's "key exists" operator. */
 static bool keyword_before_value(const char *w, size_t n)
 {

@@ -323,6 +323,49 @@ START_TEST(test_slow_query_does_not_delay_other_sessions)
 }
 END_TEST
 
+static bool column_nullable(json_t *resp, size_t i)
+{
+    json_t *info = json_object_get(json_object_get(resp, "result"), "column_info");
+    json_t *v = json_object_get(json_array_get(json_object_get(info, "columns"), i), "nullable");
+
+    ck_assert_msg(json_is_boolean(v), "no nullable for column %zu", i);
+    return json_is_true(v);
+}
+
+/* column_info's nullable follows NOT NULL, and is true wherever a NULL can still appear. */
+START_TEST(test_nullable_follows_the_table)
+{
+    const struct driver *d = driver_at(_i);
+    struct cb_client *c;
+    json_t *r;
+
+    if (!d) {
+        return;
+    }
+    c = it_connect(&it_current);
+    free(connect_to(c, d->dsn));
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql",
+                      "CREATE TABLE nn (id INTEGER NOT NULL, note VARCHAR(20))")));
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "INSERT INTO nn VALUES (1, 'a')")));
+    for (int round = 0; round < 2; round++) { /* the second reuses the cached statement */
+        r = ok(db(c, "execute_statement", "{s:s}", "sql",
+                  "SELECT id, note, id + 1 AS next FROM nn"));
+        ck_assert(!column_nullable(r, 0));
+        ck_assert(column_nullable(r, 1));
+        ck_assert(column_nullable(r, 2));
+        json_decref(r);
+        json_decref(ok(db(c, "fetch_all", NULL)));
+    }
+    r = ok(db(c, "execute_statement", "{s:s}", "sql",
+              "SELECT b.id FROM nn a LEFT JOIN nn b ON b.id = a.id + 1"));
+    ck_assert(column_nullable(r, 0));
+    json_decref(r);
+    json_decref(ok(db(c, "fetch_all", NULL)));
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE nn")));
+    cb_client_free(c);
+}
+END_TEST
+
 /* connect_cached hands back its connection as the current one, as DBI's does. */
 START_TEST(test_connect_cached_becomes_current_again)
 {
@@ -689,6 +732,7 @@ static Suite *db_suite(void)
     tcase_add_loop_test(tc, test_process_mode_matches_daemon, 0, n);
     tcase_add_test(tc, test_password_never_shown);
     tcase_add_test(tc, test_dropped_connection);
+    tcase_add_loop_test(tc, test_nullable_follows_the_table, 0, n);
     tcase_add_loop_test(tc, test_connect_cached_becomes_current_again, 0, n);
     tcase_add_test(tc, test_slow_query_does_not_delay_other_sessions);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);

@@ -211,6 +211,18 @@ START_TEST(transaction_control)
 }
 END_TEST
 
+START_TEST(outer_joins)
+{
+    ck_assert(db_sql_has_outer_join("SELECT * FROM a LEFT JOIN b ON a.id = b.id"));
+    ck_assert(db_sql_has_outer_join("select * from a right outer join b using (id)"));
+    ck_assert(db_sql_has_outer_join("SELECT * FROM a FULL JOIN b ON true"));
+    ck_assert(!db_sql_has_outer_join("SELECT * FROM a JOIN b ON a.id = b.id"));
+    ck_assert(!db_sql_has_outer_join("SELECT left_col, 'left join' FROM a -- left join\n"));
+    ck_assert(!db_sql_has_outer_join(""));
+    ck_assert(!db_sql_has_outer_join(NULL));
+}
+END_TEST
+
 START_TEST(dsn_parse_pairs_and_bare)
 {
     struct db_dsn d;
@@ -344,6 +356,7 @@ static Suite *db_sql_suite(void)
     tcase_add_test(kinds, type_names);
     tcase_add_test(kinds, cursor_safety);
     tcase_add_test(kinds, transaction_control);
+    tcase_add_test(kinds, outer_joins);
     suite_add_tcase(s, kinds);
     tcase_add_test(dsn, dsn_parse_pairs_and_bare);
     tcase_add_test(dsn, dsn_refuses_what_is_not_dbi);
