@@ -151,6 +151,7 @@ struct db_stmt *db_stmt_new(struct db_conn *c, const char *sql, bool cached)
     s->conn = c;
     s->sql = strdup(sql);
     s->type = db_sql_classify(sql);
+    s->outer_join = db_sql_has_outer_join(sql);
     s->cached = cached;
     s->rows_affected = -1;
     if (!s->sql || stmt_id_make(c, ++c->next_stmt, s->id) < 0 ||

@@ -96,6 +96,7 @@ struct db_stmt {
     struct db_conn *conn;
     char *sql; /* as the caller wrote it */
     enum db_stmt_type type;
+    bool outer_join; /* LEFT, RIGHT, FULL or OUTER: a NOT NULL column may still read NULL */
     int param_count;
     bool cached; /* made by execute_statement with sql: found again by its text */
     bool prepared;

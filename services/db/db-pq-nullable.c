@@ -76,7 +76,7 @@ void pq_nullability(struct db_conn *c, struct db_stmt *s, const PGresult *res, b
     for (int i = 0; i < n; i++) {
         ret[i] = true;
     }
-    if (n == 0 || reuse_previous(s, n, ret) || db_sql_has_outer_join(s->sql)) {
+    if (n == 0 || s->outer_join || reuse_previous(s, n, ret)) {
         return;
     }
     idx = calloc((size_t)n, sizeof *idx);

@@ -295,8 +295,6 @@ static void describe(struct db_conn *c, struct db_stmt *s, struct lite_stmt *ls,
 {
     int n = sqlite3_column_count(ls->st);
     json_t *info = db_column_info_new();
-    /* The nullable side of an outer join reads NULL even from a NOT NULL column. */
-    bool outer = db_sql_has_outer_join(s->sql);
 
     free(ls->numeric_as_text);
     ls->numeric_as_text = calloc((size_t)n + 1, sizeof(bool));
@@ -318,7 +316,7 @@ static void describe(struct db_conn *c, struct db_stmt *s, struct lite_stmt *ls,
             ls->numeric_as_text[i] = decl_is_numeric(decl);
         }
         db_column_info_add(info, name ? name : "", type,
-                           outer || column_nullable(db_of(c), ls->st, i), -1, -1);
+                           s->outer_join || column_nullable(db_of(c), ls->st, i), -1, -1);
     }
     json_decref(s->columns);
     json_decref(s->names);

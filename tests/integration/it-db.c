@@ -150,6 +150,20 @@ static int64_t scalar(struct cb_client *c, const char *sql)
     return n;
 }
 
+/* Runs SQL whose answer matters only in that it succeeded. */
+static void run_sql(struct cb_client *c, const char *sql)
+{
+    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", sql)));
+}
+
+static bool result_bool(json_t *resp, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(resp, "result"), key);
+
+    ck_assert_msg(json_is_boolean(v), "no boolean '%s' in the result", key);
+    return json_is_true(v);
+}
+
 static char *connect_to(struct cb_client *c, const char *dsn)
 {
     json_t *r = ok(db(c, "connect", "{s:s, s:s, s:s}", "dsn", dsn, "username", "testuser",
@@ -247,7 +261,7 @@ START_TEST(test_story011_workflow)
                 1);
     }
     r = ok(db(c, "commit", NULL));
-    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "committed")));
+    ck_assert(result_bool(r, "committed"));
     json_decref(r);
     json_decref(ok(db(c, "execute_statement", "{s:s}", "sql", "DROP TABLE test_performance")));
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -268,19 +282,19 @@ START_TEST(test_rollback_discards)
     }
     c = it_connect(&it_current);
     free(connect_to(c, d->dsn));
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "CREATE TABLE rb (v INTEGER)")));
+    run_sql(c, "CREATE TABLE rb (v INTEGER)");
     json_decref(ok(db(c, "begin_transaction", NULL)));
     json_decref(ok(db(c, "execute_statement", "{s:s, s:[i]}", "sql", "INSERT INTO rb VALUES (?)",
                       "params", 7)));
     ck_assert_int_eq(scalar(c, "SELECT count(*) FROM rb"), 1);
     r = ok(db(c, "rollback", NULL));
-    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "rolled_back")));
+    ck_assert(result_bool(r, "rolled_back"));
     json_decref(r);
     ck_assert_int_eq(scalar(c, "SELECT count(*) FROM rb"), 0);
     r = ok(db(c, "rollback", NULL));
-    ck_assert(json_is_false(json_object_get(json_object_get(r, "result"), "rolled_back")));
+    ck_assert(!result_bool(r, "rolled_back"));
     json_decref(r);
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE rb")));
+    run_sql(c, "DROP TABLE rb");
     cb_client_free(c);
 }
 END_TEST
@@ -344,9 +358,8 @@ START_TEST(test_nullable_follows_the_table)
     }
     c = it_connect(&it_current);
     free(connect_to(c, d->dsn));
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql",
-                      "CREATE TABLE nn (id INTEGER NOT NULL, note VARCHAR(20))")));
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "INSERT INTO nn VALUES (1, 'a')")));
+    run_sql(c, "CREATE TABLE nn (id INTEGER NOT NULL, note VARCHAR(20))");
+    run_sql(c, "INSERT INTO nn VALUES (1, 'a')");
     for (int round = 0; round < 2; round++) { /* the second reuses the cached statement */
         r = ok(db(c, "execute_statement", "{s:s}", "sql",
                   "SELECT id, note, id + 1 AS next FROM nn"));
@@ -361,7 +374,7 @@ START_TEST(test_nullable_follows_the_table)
     ck_assert(column_nullable(r, 0));
     json_decref(r);
     json_decref(ok(db(c, "fetch_all", NULL)));
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE nn")));
+    run_sql(c, "DROP TABLE nn");
     cb_client_free(c);
 }
 END_TEST
@@ -380,12 +393,11 @@ START_TEST(test_connect_cached_becomes_current_again)
     c = it_connect(&it_current);
     r = ok(db(c, "connect_cached", "{s:s, s:s, s:s}", "dsn", d->dsn, "username", "testuser",
               "password", SECRET));
-    ck_assert(json_is_false(json_object_get(json_object_get(r, "result"), "cached")));
+    ck_assert(!result_bool(r, "cached"));
     first = strdup(result_str(r, "connection_id"));
     json_decref(r);
     /* A temporary table lives in one connection only: it tells the two apart. */
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql",
-                      "CREATE TEMP TABLE only_first (v INTEGER)")));
+    run_sql(c, "CREATE TEMP TABLE only_first (v INTEGER)");
 
     free(connect_to(c, d->dsn));
     r = db(c, "execute_immediate", "{s:s}", "sql", "SELECT count(*) FROM only_first");
@@ -394,7 +406,7 @@ START_TEST(test_connect_cached_becomes_current_again)
 
     r = ok(db(c, "connect_cached", "{s:s, s:s, s:s}", "dsn", d->dsn, "username", "testuser",
               "password", SECRET));
-    ck_assert(json_is_true(json_object_get(json_object_get(r, "result"), "cached")));
+    ck_assert(result_bool(r, "cached"));
     ck_assert_str_eq(result_str(r, "connection_id"), first);
     json_decref(r);
     ck_assert_int_eq(scalar(c, "SELECT count(*) FROM only_first"), 0);
@@ -416,7 +428,7 @@ START_TEST(test_kill9_leaves_no_partial_data)
     }
     c = it_connect(&it_current);
     free(connect_to(c, d->dsn));
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "CREATE TABLE k9 (v INTEGER)")));
+    run_sql(c, "CREATE TABLE k9 (v INTEGER)");
     json_decref(ok(db(c, "begin_transaction", NULL)));
     json_decref(ok(db(c, "execute_many", "{s:s, s:[[i], [i], [i]]}", "sql",
                       "INSERT INTO k9 VALUES (?)", "rows", 1, 2, 3)));
@@ -432,7 +444,7 @@ START_TEST(test_kill9_leaves_no_partial_data)
     c = it_connect(&it_current);
     free(connect_to(c, d->dsn));
     ck_assert_int_eq(scalar(c, "SELECT count(*) FROM k9"), 0);
-    json_decref(ok(db(c, "execute_immediate", "{s:s}", "sql", "DROP TABLE k9")));
+    run_sql(c, "DROP TABLE k9");
     cb_client_free(c);
 }
 END_TEST
