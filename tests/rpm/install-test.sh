@@ -9,7 +9,7 @@
 #
 # It reuses boot.sh's functions (workdir, unit path, notify listener, readiness, running the
 # checks inside, teardown and the left-behind check) by reading boot.sh without its last
-# line, `main "$@"`; only staging and boot differ. Instead of `make install`, ns-init-rpm.sh
+# line, `main "$@"`; only staging and the namespaces' PID 1 differ. Instead of `make install`, ns-init-rpm.sh
 # runs `rpm -i --nodeps --nosignature` on the throwaway overlay of / before systemd starts,
 # so %pre and %post run for real: sysusers creates the users, systemctl applies the preset
 # (offline, as in an image build), tmpfiles creates /run/cpan-bridge. The checks, `rpm -e`
@@ -27,14 +27,21 @@ SYSTEMD_TESTS=$(cd "$RPM_HERE/../systemd" && pwd)
 boot_src=$(sed '/^main "\$@"$/d' "$SYSTEMD_TESTS/boot.sh")
 eval "$boot_src"
 unset boot_src
-for f in why_not make_workdir build_unit_path start_notify_listener wait_ready run_inside \
+for f in why_not make_workdir build_unit_path start_notify_listener boot wait_ready run_inside \
     teardown cgroup2_root log pass fail; do
     declare -F "$f" >/dev/null || {
         echo "install-test.sh: tests/systemd/boot.sh has no function $f any more" >&2
         exit 2
     }
 done
+# boot.sh's boot() reads these: ns-init-rpm.sh, which installs the RPMs, is the namespaces'
+# PID 1.
+# shellcheck disable=SC2034
 REPO=$(cd "$RPM_HERE/../.." && pwd)
+# shellcheck disable=SC2034
+NS_INIT_SCRIPT=$RPM_HERE/ns-init-rpm.sh
+# shellcheck disable=SC2034
+CG_NAME=cpan-bridge-rpm-test
 RPMS=()
 
 why_not_rpm() {
@@ -62,33 +69,6 @@ stage_rpms() {
         return 1
     fi
     pass "staged ${#RPMS[@]} RPMs: $(tr '\n' ' ' <"$W/packages.list")"
-}
-
-# boot.sh's boot(), with ns-init-rpm.sh as the namespaces' PID 1.
-boot() {
-    local cg2
-    cg2=$(cgroup2_root)
-    ORIG_CG=$cg2$(sed -n 's/^0:://p' /proc/self/cgroup)
-    CG=$cg2/cpan-bridge-rpm-test.$$
-    mkdir "$CG"
-    log "booting systemd $(systemctl --version | awk 'NR == 1 { print $2 }') (cgroup $CG, work $W)"
-    NOTIFY_SOCKET=$W/notify.sock bash -c 'echo $$ >"$1/cgroup.procs" && shift &&
-        exec unshare --pid --fork --kill-child --mount --mount-proc --uts --ipc --net --cgroup "$@"' \
-        _ "$CG" /bin/bash "$RPM_HERE/ns-init-rpm.sh" overlay "$W" "$REPO" </dev/null >"$W/ns-init.log" 2>&1 &
-    UNSHARE_PID=$!
-    for _ in $(seq 250); do
-        NS_INIT=$(pgrep -P "$UNSHARE_PID" || true)
-        [ -n "$NS_INIT" ] && break
-        sleep 0.02
-    done
-    if [ -z "$NS_INIT" ]; then
-        cat "$W/ns-init.log"
-        fail "the namespaces' PID 1 did not start"
-        return 1
-    fi
-    # shellcheck disable=SC2034 # read by boot.sh's left_behind
-    NS_PIDNS=$(readlink "/proc/$NS_INIT/ns/pid")
-    echo "$UNSHARE_PID" >"$ORIG_CG/cgroup.procs"
 }
 
 rpm_main() {

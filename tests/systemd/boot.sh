@@ -34,6 +34,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=${CB_BUILD_DIR:-build}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 INSIDE_TIMEOUT=${INSIDE_TIMEOUT:-120}
+# What boot() runs as the namespaces' PID 1, and its cgroup; tests/rpm sets its own.
+NS_INIT_SCRIPT=$HERE/ns-init.sh
+CG_NAME=cpan-bridge-test
 NEEDED_COMMANDS="unshare nsenter setpriv pivot_root findmnt socat useradd usermod make
     systemd-sysusers systemd-tmpfiles systemctl journalctl systemd-analyze
     /lib/systemd/systemd /usr/lib/polkit-1/polkitd"
@@ -157,12 +160,12 @@ boot() {
     local cg2
     cg2=$(cgroup2_root)
     ORIG_CG=$cg2$(sed -n 's/^0:://p' /proc/self/cgroup)
-    CG=$cg2/cpan-bridge-test.$$
+    CG=$cg2/$CG_NAME.$$
     mkdir "$CG"
     log "booting systemd $(systemctl --version | awk 'NR == 1 { print $2 }') (cgroup $CG, work $W)"
     NOTIFY_SOCKET=$W/notify.sock bash -c 'echo $$ >"$1/cgroup.procs" && shift &&
         exec unshare --pid --fork --kill-child --mount --mount-proc --uts --ipc --net --cgroup "$@"' \
-        _ "$CG" /bin/bash "$HERE/ns-init.sh" overlay "$W" "$REPO" </dev/null >"$W/ns-init.log" 2>&1 &
+        _ "$CG" /bin/bash "$NS_INIT_SCRIPT" overlay "$W" "$REPO" </dev/null >"$W/ns-init.log" 2>&1 &
     UNSHARE_PID=$!
     for _ in $(seq 250); do
         NS_INIT=$(pgrep -P "$UNSHARE_PID" || true)
