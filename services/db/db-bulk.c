@@ -67,19 +67,7 @@ static int immediate(struct cb_call *call, struct db_conn *c, json_t **ret, stru
 
 int db_execute_immediate(struct cb_call *call, json_t **ret, struct cb_error *err)
 {
-    struct cb_handle *h;
-    int r;
-
-    r = db_acquire_conn(call, NULL, &h, err);
-    if (r < 0) {
-        return r;
-    }
-    r = db_conn_check(h->object, err);
-    if (r >= 0) {
-        r = immediate(call, h->object, ret, err);
-    }
-    cb_handle_release(call->registry, h);
-    return r;
+    return db_with_conn(call, immediate, ret, err);
 }
 
 static int check_rows(const json_t *rows, struct cb_error *err)
@@ -131,17 +119,5 @@ static int many(struct cb_call *call, struct db_conn *c, json_t **ret, struct cb
 
 int db_execute_many(struct cb_call *call, json_t **ret, struct cb_error *err)
 {
-    struct cb_handle *h;
-    int r;
-
-    r = db_acquire_conn(call, NULL, &h, err);
-    if (r < 0) {
-        return r;
-    }
-    r = db_conn_check(h->object, err);
-    if (r >= 0) {
-        r = many(call, h->object, ret, err);
-    }
-    cb_handle_release(call->registry, h);
-    return r;
+    return db_with_conn(call, many, ret, err);
 }

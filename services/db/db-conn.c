@@ -276,3 +276,23 @@ int db_conn_check(struct db_conn *c, struct cb_error *err)
     }
     return r;
 }
+
+int db_with_conn(struct cb_call *call,
+                 int (*fn)(struct cb_call *, struct db_conn *, json_t **, struct cb_error *),
+                 json_t **ret,
+                 struct cb_error *err)
+{
+    struct cb_handle *h;
+    int r;
+
+    r = db_acquire_conn(call, NULL, &h, err);
+    if (r < 0) {
+        return r;
+    }
+    r = db_conn_check(h->object, err);
+    if (r >= 0) {
+        r = fn(call, h->object, ret, err);
+    }
+    cb_handle_release(call->registry, h);
+    return r;
+}

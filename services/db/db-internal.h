@@ -202,6 +202,11 @@ int db_acquire_conn(struct cb_call *call,
                     const char *stmt_id,
                     struct cb_handle **ret,
                     struct cb_error *err);
+/* Runs fn on the call's connection once it is acquired and checked, then releases it. */
+int db_with_conn(struct cb_call *call,
+                 int (*fn)(struct cb_call *, struct db_conn *, json_t **, struct cb_error *),
+                 json_t **ret,
+                 struct cb_error *err);
 /* Runs the driver's dropped-connection check, then records any error as the connection's. */
 int db_conn_check(struct db_conn *c, struct cb_error *err);
 

@@ -79,26 +79,6 @@ static bool truthy(json_t *v)
     return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
 }
 
-static int with_conn(struct cb_call *call,
-                     int (*fn)(struct cb_call *, struct db_conn *, json_t **, struct cb_error *),
-                     json_t **ret,
-                     struct cb_error *err)
-{
-    struct cb_handle *h;
-    int r;
-
-    r = db_acquire_conn(call, NULL, &h, err);
-    if (r < 0) {
-        return r;
-    }
-    r = db_conn_check(h->object, err);
-    if (r >= 0) {
-        r = fn(call, h->object, ret, err);
-    }
-    cb_handle_release(call->registry, h);
-    return r;
-}
-
 static int tables(struct cb_call *call, struct db_conn *c, json_t **ret, struct cb_error *err)
 {
     json_t *schema = json_object_get(call->params, "schema");
@@ -125,7 +105,7 @@ static int tables(struct cb_call *call, struct db_conn *c, json_t **ret, struct 
 
 int db_list_tables(struct cb_call *call, json_t **ret, struct cb_error *err)
 {
-    return with_conn(call, tables, ret, err);
+    return db_with_conn(call, tables, ret, err);
 }
 
 static int columns(struct cb_call *call, struct db_conn *c, json_t **ret, struct cb_error *err)
@@ -157,5 +137,5 @@ static int columns(struct cb_call *call, struct db_conn *c, json_t **ret, struct
 
 int db_list_columns(struct cb_call *call, json_t **ret, struct cb_error *err)
 {
-    return with_conn(call, columns, ret, err);
+    return db_with_conn(call, columns, ret, err);
 }

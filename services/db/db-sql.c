@@ -299,10 +299,13 @@ static bool keyword_before_value(const char *w, size_t n)
     return false;
 }
 
-static bool uses_dollar_params(const char *sql)
+/* Whether sql already numbers its parameters ($1, $2, ...), and the highest number it uses. */
+static bool dollar_params(const char *sql, int *ret_highest)
 {
+    bool found = false;
     size_t i = 0;
 
+    *ret_highest = 0;
     while (sql[i]) {
         size_t j = skip_noncode(sql, i);
 
@@ -312,34 +315,12 @@ static bool uses_dollar_params(const char *sql)
         }
         if (sql[i] == '$' && isdigit((unsigned char)sql[i + 1]) &&
             (i == 0 || !word_char(sql[i - 1]))) {
-            return true;
+            found = true;
+            *ret_highest = CB_MAX(*ret_highest, atoi(sql + i + 1));
         }
         i++;
     }
-    return false;
-}
-
-static int highest_dollar(const char *sql)
-{
-    int highest = 0;
-    size_t i = 0;
-
-    while (sql[i]) {
-        size_t j = skip_noncode(sql, i);
-
-        if (j != i) {
-            i = j;
-            continue;
-        }
-        if (sql[i] == '$' && isdigit((unsigned char)sql[i + 1]) &&
-            (i == 0 || !word_char(sql[i - 1]))) {
-            int v = atoi(sql + i + 1);
-
-            highest = CB_MAX(highest, v);
-        }
-        i++;
-    }
-    return highest;
+    return found;
 }
 
 enum prev_token {
@@ -368,9 +349,8 @@ int db_sql_rewrite_placeholders(const char *sql, char **ret, int *ret_count)
     char *out;
     int n = 0;
 
-    if (uses_dollar_params(sql)) {
+    if (dollar_params(sql, ret_count)) {
         *ret = strdup(sql);
-        *ret_count = highest_dollar(sql);
         return *ret ? 0 : -ENOMEM;
     }
     /* "$" plus up to 5 digits in place of each one-byte "?". */
