@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cb-log.h"
 
@@ -19,6 +20,7 @@ enum key_kind {
     KEY_U64,
     KEY_UID,
     KEY_SAMPLE,
+    KEY_BOOL,
 };
 
 struct key_spec {
@@ -27,11 +29,13 @@ struct key_spec {
     enum key_kind kind;
     size_t offset;
     uint64_t max;
+    uint64_t min;
 };
 
-#define KEY(sec, k, kind, field, max)                        \
-    {                                                        \
-        sec, k, kind, offsetof(struct cb_config, field), max \
+#define KEY(sec, k, kind, field, max) KEY_RANGE(sec, k, kind, field, 0, max)
+#define KEY_RANGE(sec, k, kind, field, min, max)                  \
+    {                                                             \
+        sec, k, kind, offsetof(struct cb_config, field), max, min \
     }
 
 static const struct key_spec keys[] = {
@@ -72,6 +76,10 @@ static const struct key_spec keys[] = {
     KEY("monitoring", "requests_per_minute_warn", KEY_U64, requests_per_minute_warn, 1ULL << 40),
     KEY("monitoring", "concurrent_warn", KEY_UINT, concurrent_warn, 1000000),
     KEY("monitoring", "stale_seconds", KEY_U64, stale_seconds, 31536000),
+    KEY_RANGE("database", "max_statements", KEY_UINT, db_max_statements, 1, 100000),
+    KEY("http", "refuse_link_local", KEY_BOOL, http_refuse_link_local, 0),
+    KEY("email", "smtp_host", KEY_STRING, smtp_host, 0),
+    KEY_RANGE("email", "smtp_port", KEY_UINT, smtp_port, 1, 65535),
 };
 
 static char *strip(char *s)
@@ -119,6 +127,24 @@ static int parse_sample(const char *value, uint64_t max, uint64_t *ret)
     return parse_number(value, max, ret);
 }
 
+static int parse_bool(const char *value, uint64_t *ret)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1" };
+    static const char *const no[] = { "no", "false", "off", "0" };
+
+    for (size_t i = 0; i < CB_ELEMENTSOF(yes); i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *ret = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *ret = 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 static int set_value(struct cb_config *c, const struct key_spec *k, const char *value)
 {
     /* Through void *, since the field's alignment is that of its own type. */
@@ -138,6 +164,9 @@ static int set_value(struct cb_config *c, const struct key_spec *k, const char *
     case KEY_SAMPLE:
         r = parse_sample(value, k->max, &n);
         break;
+    case KEY_BOOL:
+        r = parse_bool(value, &n);
+        break;
     default:
         r = parse_number(value, k->max, &n);
         break;
@@ -145,11 +174,17 @@ static int set_value(struct cb_config *c, const struct key_spec *k, const char *
     if (r < 0) {
         return r;
     }
+    if (n < k->min) {
+        return -ERANGE;
+    }
 
     switch (k->kind) {
     case KEY_UINT:
     case KEY_SAMPLE:
         *(unsigned *)field = (unsigned)n;
+        break;
+    case KEY_BOOL:
+        *(bool *)field = n != 0;
         break;
     case KEY_SIZE:
         *(size_t *)field = (size_t)n;
@@ -208,10 +243,9 @@ static int parse_line(struct cb_config *c,
     key = strip(line);
     value = strip(eq + 1);
 
-    /* [modules] maps module names to who may call them; its keys are open-ended. */
-    /* [dsn_aliases] and [database] belong to the db family, which reads them itself. */
-    if (strcmp(section, "dsn_aliases") == 0 || strcmp(section, "database") == 0) {
-        return 0;
+    /* [modules] and [dsn_aliases] have open-ended keys: module names, DSN patterns. */
+    if (strcmp(section, "dsn_aliases") == 0) {
+        return cb_config_add_dsn_alias(c, key, value) < 0 ? -ENOMEM : 0;
     }
     if (strcmp(section, "modules") == 0) {
         return cb_config_set_module_rule(c, key, value) < 0 ? -ENOMEM : 0;

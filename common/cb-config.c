@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -53,6 +54,9 @@ struct cb_config *cb_config_new_default(void)
         .requests_per_minute_warn = 3000000,
         .concurrent_warn = 200,
         .stale_seconds = 300,
+        .db_max_statements = 256,
+        .smtp_host = strdup("localhost"),
+        .smtp_port = 25,
     };
     return c;
 }
@@ -76,6 +80,12 @@ struct cb_config *cb_config_free(struct cb_config *c)
         cb_strv_free(c->module_rules[i].principals);
     }
     free(c->module_rules);
+    for (size_t i = 0; i < c->n_dsn_aliases; i++) {
+        free(c->dsn_aliases[i].key);
+        free(c->dsn_aliases[i].value);
+    }
+    free(c->dsn_aliases);
+    free(c->smtp_host);
     free(c);
     return NULL;
 }
@@ -109,6 +119,38 @@ int cb_config_set_module_rule(struct cb_config *c, const char *module, const cha
     }
     c->n_module_rules++;
     return 0;
+}
+
+int cb_config_add_dsn_alias(struct cb_config *c, const char *pattern, const char *dsn)
+{
+    struct cb_config_pair *grown;
+    struct cb_config_pair p = { .key = strdup(pattern), .value = strdup(dsn) };
+
+    if (!p.key || !p.value) {
+        goto oom;
+    }
+    grown = reallocarray(c->dsn_aliases, c->n_dsn_aliases + 1, sizeof *grown);
+    if (!grown) {
+        goto oom;
+    }
+    c->dsn_aliases = grown;
+    c->dsn_aliases[c->n_dsn_aliases++] = p;
+    return 0;
+oom:
+    free(p.key);
+    free(p.value);
+    return -ENOMEM;
+}
+
+const char *cb_config_dsn_alias(const struct cb_config *c, const char *dsn)
+{
+    /* The first matching line wins, so the more specific names go first. */
+    for (size_t i = 0; i < c->n_dsn_aliases; i++) {
+        if (fnmatch(c->dsn_aliases[i].key, dsn, 0) == 0) {
+            return c->dsn_aliases[i].value;
+        }
+    }
+    return NULL;
 }
 
 const struct cb_module_rule *cb_config_module_rule(const struct cb_config *c, const char *module)

@@ -70,6 +70,26 @@ struct cb_config {
      * without a rule is open to every allowed caller. */
     struct cb_module_rule *module_rules;
     size_t n_module_rules;
+
+    /* [dsn_aliases]: DSN pattern (shell wildcards) -> DSN, in file order, drop-ins after the
+     * main file; the first match wins. */
+    struct cb_config_pair *dsn_aliases;
+    size_t n_dsn_aliases;
+
+    /* [database] */
+    unsigned db_max_statements; /* prepared statements kept per connection */
+
+    /* [http] */
+    bool http_refuse_link_local; /* 169.254.0.0/16, fe80::/10 and cloud metadata refused */
+
+    /* [email] */
+    char *smtp_host;
+    unsigned smtp_port;
+};
+
+struct cb_config_pair {
+    char *key;
+    char *value;
 };
 
 struct cb_module_rule {
@@ -79,6 +99,12 @@ struct cb_module_rule {
 
 /* Sets (or replaces) the rule of one module. Returns 0 or -ENOMEM. */
 int cb_config_set_module_rule(struct cb_config *c, const char *module, const char *principals);
+
+/* Appends a [dsn_aliases] line. Returns 0 or -ENOMEM. */
+int cb_config_add_dsn_alias(struct cb_config *c, const char *pattern, const char *dsn);
+
+/* The DSN the first matching [dsn_aliases] pattern maps dsn to, or NULL. */
+const char *cb_config_dsn_alias(const struct cb_config *c, const char *dsn);
 
 /* The rule of a module (by its primary name), or NULL when it has none. */
 const struct cb_module_rule *cb_config_module_rule(const struct cb_config *c, const char *module);

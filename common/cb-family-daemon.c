@@ -182,6 +182,9 @@ static void job_done(void *data)
     conn_send(j->conn, j->response);
     srv->inflight--;
     srv->handled++;
+    if (j->end_session) {
+        j->call.session->ending--;
+    }
     /* A request may follow the end of its session (the token used again): the session then
      * lives on, fresh, and is forgotten only once nothing of it is queued. */
     if (--j->call.session->inflight == 0 && j->end_session) {
@@ -234,6 +237,13 @@ static int submit(struct conn *c, struct job *j)
     }
     if (s->detached) {
         cb_registry_attach(srv->registry, s);
+    }
+    if (j->end_session) {
+        /* The client is gone: whatever of its session still runs is working for nobody. */
+        if (s->inflight > 0 && s->ending == 0 && srv->family->session_ops.cancel) {
+            srv->family->session_ops.cancel(s->family_data);
+        }
+        s->ending++;
     }
 
     j->conn = c;

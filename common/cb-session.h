@@ -25,7 +25,8 @@ struct cb_session {
     void *family_data;           /* the family's per-session state */
     uint64_t last_activity_usec;
     unsigned inflight;
-    bool detached; /* the router's connection dropped: kept for the grace time */
+    bool detached;   /* the router's connection dropped: kept for the grace time */
+    unsigned ending; /* session ends queued: its family state is about to be replaced */
     uint64_t detached_usec;
 };
 
@@ -47,6 +48,10 @@ struct cb_handle {
 struct cb_session_ops {
     void *(*data_new)(void);
     void (*data_free)(void *data);
+    /* Called on the loop thread when a session's client has gone away while a call of the
+     * session is still running: make that call return early (a query cancelled at the
+     * server). Races the session's worker, so it must take its own locks. */
+    void (*cancel)(void *data);
 };
 
 struct cb_registry *cb_registry_new(const struct cb_session_ops *ops);

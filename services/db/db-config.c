@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DSNs: taking a DBI DSN apart, hiding its password, and the configuration's DSN aliases
- * (DESIGN.md "Configuration"). The aliases are read from the daemon's own configuration file
- * and its drop-ins, section [dsn_aliases], one `pattern = dsn` per line; a pattern may use
- * shell wildcards (dbi:Oracle:test*). [database] max_statements bounds each connection's
- * statements. common/cb-config skips both sections; this file reads them itself.
+ * DSNs: taking a DBI DSN apart, hiding its password, and mapping it through the
+ * configuration's [dsn_aliases] (DESIGN.md "Configuration"), which common/cb-config reads
+ * with the rest of the file, so a reload applies them and a bad file is refused whole.
  */
 #include "services/db/db-internal.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,111 +159,6 @@ char *db_dsn_shown(const char *dsn)
     return out;
 }
 
-struct alias_search {
-    const char *dsn;
-    char *found;
-    unsigned max_statements;
-};
-
-static void apply_line(struct alias_search *a, const char *section, char *line)
-{
-    char *eq = strchr(line, '='), *key, *value;
-
-    if (!eq) {
-        return;
-    }
-    *eq = '\0';
-    key = strip(line);
-    value = strip(eq + 1);
-    if (strcmp(section, "dsn_aliases") == 0 && a->dsn && fnmatch(key, a->dsn, 0) == 0) {
-        /* The first matching line wins, as the more specific names come first. */
-        if (!a->found) {
-            a->found = strdup(value);
-        }
-    } else if (strcmp(section, "database") == 0 && strcmp(key, "max_statements") == 0) {
-        unsigned long v = strtoul(value, NULL, 10);
-
-        if (v >= 1 && v <= 100000) {
-            a->max_statements = (unsigned)v;
-        }
-    }
-}
-
-static void read_file(struct alias_search *a, const char *path)
-{
-    char section[64] = "", *line = NULL;
-    size_t cap = 0;
-    FILE *f = fopen(path, "re");
-
-    if (!f) {
-        return;
-    }
-    while (getline(&line, &cap, f) >= 0) {
-        char *s = strip(line);
-
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-
-            if (close) {
-                *close = '\0';
-                snprintf(section, sizeof section, "%s", strip(s + 1));
-            }
-        } else if (*s && *s != '#' && *s != ';') {
-            apply_line(a, section, s);
-        }
-    }
-    free(line);
-    fclose(f);
-}
-
-static int name_cmp(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* The file, then cpan-bridge.conf.d/NAME.conf in lexical order, as common/cb-config reads. */
-static void read_config(struct alias_search *a, const char *path)
-{
-    CB_CLEANUP(cb_freep) char *dir = NULL;
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    DIR *d;
-
-    read_file(a, path);
-    if (asprintf(&dir, "%s.d", path) < 0 || !(d = opendir(dir))) {
-        return;
-    }
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        char **grown;
-
-        if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.') {
-            continue;
-        }
-        grown = reallocarray(names, n + 1, sizeof *names);
-        if (!grown) {
-            break;
-        }
-        names = grown;
-        names[n] = strdup(e->d_name);
-        if (names[n]) {
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        CB_CLEANUP(cb_freep) char *p = NULL;
-
-        if (asprintf(&p, "%s/%s", dir, names[i]) >= 0) {
-            read_file(a, p);
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
 static bool driver_known(const char *dsn)
 {
     return strncasecmp(dsn, "dbi:Pg:", 7) == 0 || strncasecmp(dsn, "dbi:SQLite:", 11) == 0;
@@ -275,24 +166,20 @@ static bool driver_known(const char *dsn)
 
 int db_dsn_resolve(const struct cb_config *config, const char *dsn, char **ret, struct cb_error *err)
 {
-    struct alias_search a = { .dsn = dsn };
+    const char *alias = config ? cb_config_dsn_alias(config, dsn) : NULL;
     CB_CLEANUP(cb_freep) char *shown = NULL;
     struct db_dsn parsed = { 0 };
     int r;
 
-    if (config && config->path) {
-        read_config(&a, config->path);
-    }
-    if (a.found) {
-        if (!driver_known(a.found)) {
-            free(a.found);
+    if (alias) {
+        if (!driver_known(alias)) {
             return cb_error_set(
                     err, CB_E_INTERNAL,
                     "the DSN alias for '%s' in [dsn_aliases] does not map it to dbi:Pg: or dbi:SQLite:",
                     dsn);
         }
-        *ret = a.found;
-        return 0;
+        *ret = strdup(alias);
+        return *ret ? 0 : cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
     if (driver_known(dsn)) {
         *ret = strdup(dsn);
@@ -310,14 +197,4 @@ int db_dsn_resolve(const struct cb_config *config, const char *dsn, char **ret, 
             parsed.driver, shown ? shown : "", shown ? shown : "");
     db_dsn_done(&parsed);
     return r;
-}
-
-unsigned db_config_max_statements(const struct cb_config *config)
-{
-    struct alias_search a = { .max_statements = DB_MAX_STATEMENTS };
-
-    if (config && config->path) {
-        read_config(&a, config->path);
-    }
-    return a.max_statements;
 }

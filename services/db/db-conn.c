@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cb-log.h"
+
 static void lru_unlink(struct db_conn *c, struct db_stmt *s)
 {
     if (s->lru_prev) {
@@ -227,11 +229,21 @@ void db_conn_free(void *object)
     }
     cb_hashmap_free(c->by_sql);
     cb_hashmap_free(c->by_id);
+    pthread_mutex_destroy(&c->cancel_lock);
     db_last_error_clear(&c->error);
     free(c->dsn_shown);
     free(c->username);
     free(c->auth_mode);
     free(c);
+}
+
+static void set_running(struct cb_call *call, struct db_conn *c)
+{
+    struct db_session *s = call->session->family_data;
+
+    pthread_mutex_lock(&s->lock);
+    s->running = c;
+    pthread_mutex_unlock(&s->lock);
 }
 
 int db_acquire_conn(struct cb_call *call,
@@ -264,7 +276,33 @@ int db_acquire_conn(struct cb_call *call,
         cb_error_move(err, &inner);
         return r;
     }
+    set_running(call, (*ret)->object);
     return 0;
+}
+
+void db_release_conn(struct cb_call *call, struct cb_handle *h)
+{
+    set_running(call, NULL);
+    cb_handle_release(call->registry, h);
+}
+
+void db_end_conn(struct cb_call *call, struct cb_handle *h, const char *reason)
+{
+    set_running(call, NULL);
+    cb_handle_end(call->registry, h, reason);
+}
+
+void db_session_cancel(void *data)
+{
+    struct db_session *s = data;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->running && s->running->drv->cancel) {
+        cb_log_info("Cancelling the statement running on connection '%s': its client has gone away",
+                    s->running->id);
+        s->running->drv->cancel(s->running);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 int db_conn_check(struct db_conn *c, struct cb_error *err)
@@ -293,6 +331,6 @@ int db_with_conn(struct cb_call *call,
     if (r >= 0) {
         r = fn(call, h->object, ret, err);
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }

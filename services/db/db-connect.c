@@ -56,11 +56,12 @@ static struct db_conn *conn_new(struct cb_call *call, const struct db_driver *dr
         return NULL;
     }
     c->drv = drv;
+    pthread_mutex_init(&c->cancel_lock, NULL);
     c->dsn_shown = db_dsn_shown(dsn);
     c->username = strdup(cb_json_get_string(call->params, "username", ""));
     c->auth_mode = strdup(cb_json_get_string(call->params, "auth_mode", "auto"));
     c->autocommit = option_autocommit(call->params);
-    c->max_statements = db_config_max_statements(call->config);
+    c->max_statements = call->config->db_max_statements;
     c->by_sql = cb_hashmap_new();
     c->by_id = cb_hashmap_new();
     if (!c->dsn_shown || !c->username || !c->auth_mode || !c->by_sql || !c->by_id) {
@@ -261,7 +262,7 @@ int db_disconnect(struct cb_call *call, json_t **ret, struct cb_error *err)
     c = h->object;
     *ret = json_pack("{s:s, s:b}", "connection_id", c->id, "disconnected", 1);
     /* Ending the handle frees the connection, which rolls back what is open. */
-    cb_handle_end(call->registry, h, "disconnected by database.disconnect");
+    db_end_conn(call, h, "disconnected by database.disconnect");
     return 0;
 }
 
@@ -279,6 +280,6 @@ int db_ping(struct cb_call *call, json_t **ret, struct cb_error *err)
     c = h->object;
     r = c->drv->ping(c, &alive);
     *ret = json_pack("{s:s, s:b}", "connection_id", c->id, "alive", r >= 0 && alive);
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return 0;
 }

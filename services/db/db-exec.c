@@ -21,7 +21,7 @@ static int acquire_stmt(struct cb_call *call,
     }
     r = db_stmt_find(h->object, sid, ret_s, err);
     if (r < 0) {
-        cb_handle_release(call->registry, h);
+        db_release_conn(call, h);
         return r;
     }
     *ret_h = h;
@@ -55,7 +55,7 @@ int db_prepare(struct cb_call *call, json_t **ret, struct cb_error *err)
         *ret = json_pack("{s:s, s:s, s:i}", "statement_id", s->id, "connection_id", c->id,
                          "param_count", s->param_count);
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }
 
@@ -112,7 +112,7 @@ int db_execute_statement(struct cb_call *call, json_t **ret, struct cb_error *er
     if (r >= 0) {
         *ret = db_execute_result(s);
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }
 
@@ -129,7 +129,7 @@ int db_fetch_row(struct cb_call *call, json_t **ret, struct cb_error *err)
         return r;
     }
     r = db_fetch_rows(s->conn, s, db_format_is_hash(call->params), 1, &rows, &more, err);
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     if (r < 0) {
         return r;
     }
@@ -162,7 +162,7 @@ int db_fetch_all(struct cb_call *call, json_t **ret, struct cb_error *err)
         return r;
     }
     r = db_fetch_rows(s->conn, s, db_format_is_hash(call->params), max_rows, &rows, &more, err);
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     if (r < 0) {
         return r;
     }
@@ -183,6 +183,6 @@ int db_finish_statement(struct cb_call *call, json_t **ret, struct cb_error *err
     }
     *ret = json_pack("{s:s, s:b}", "statement_id", s->id, "finished", 1);
     db_stmt_end(s->conn, s, "finished by database.finish_statement");
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return 0;
 }

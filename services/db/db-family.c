@@ -6,7 +6,12 @@
 
 static void *db_session_new(void)
 {
-    return calloc(1, sizeof(struct db_session));
+    struct db_session *s = calloc(1, sizeof *s);
+
+    if (s) {
+        pthread_mutex_init(&s->lock, NULL);
+    }
+    return s;
 }
 
 static void db_session_free(void *data)
@@ -18,6 +23,7 @@ static void db_session_free(void *data)
         free(s->cached[i].username);
     }
     free(s->cached);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -50,5 +56,7 @@ const struct cb_family db_family = {
     .name = "db",
     .handlers = db_handlers,
     .n_handlers = CB_ELEMENTSOF(db_handlers),
-    .session_ops = { .data_new = db_session_new, .data_free = db_session_free },
+    .session_ops = { .data_new = db_session_new,
+                     .data_free = db_session_free,
+                     .cancel = db_session_cancel },
 };

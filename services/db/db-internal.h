@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,13 +15,12 @@
 #include "common/cb-family.h"
 #include "common/cb-hashmap.h"
 
-#define DB_CONN_KIND      "connection"
-#define DB_STMT_KIND      "statement"
-#define DB_CONN_PREFIX    "db-c"
-#define DB_STMT_PREFIX    "db-s"
-#define DB_MAX_STATEMENTS 256
-#define DB_ENDED_MEMORY   64
-#define DB_ID_MAX         96
+#define DB_CONN_KIND    "connection"
+#define DB_STMT_KIND    "statement"
+#define DB_CONN_PREFIX  "db-c"
+#define DB_STMT_PREFIX  "db-s"
+#define DB_ENDED_MEMORY 64
+#define DB_ID_MAX       96
 
 struct db_conn;
 struct db_stmt;
@@ -84,6 +84,10 @@ struct db_driver {
                         int64_t *ret_affected,
                         struct cb_error *err);
 
+    /* Stops what runs on c now, from another thread; c->cancel_lock guards the driver's
+     * part of it against a reconnect. */
+    void (*cancel)(struct db_conn *c);
+
     const char *list_tables_sql;  /* params: schema or NULL */
     const char *list_columns_sql; /* params: table, schema or NULL */
 };
@@ -119,6 +123,7 @@ struct db_ended {
 struct db_conn {
     const struct db_driver *drv;
     void *drv_conn;
+    pthread_mutex_t cancel_lock; /* the driver's cancel state, read from the loop thread */
     char id[DB_ID_MAX];
     char *dsn_shown; /* the DSN as given, without any password, for messages */
     char *username;
@@ -149,6 +154,10 @@ struct db_cached {
 struct db_session {
     struct db_cached *cached;
     size_t n_cached;
+    /* The connection a call of this session works on now, for a cancel from the loop
+     * thread when the client goes away; `lock` keeps it from being released meanwhile. */
+    pthread_mutex_t lock;
+    struct db_conn *running;
 };
 
 extern const struct cb_family db_family;
@@ -164,7 +173,6 @@ int db_dsn_resolve(const struct cb_config *config,
                    const char *dsn,
                    char **ret,
                    struct cb_error *err);
-unsigned db_config_max_statements(const struct cb_config *config);
 
 /* db-base64.c */
 char *db_base64_encode(const void *data, size_t len);
@@ -202,6 +210,12 @@ int db_acquire_conn(struct cb_call *call,
                     const char *stmt_id,
                     struct cb_handle **ret,
                     struct cb_error *err);
+/* Releases a connection db_acquire_conn gave. */
+void db_release_conn(struct cb_call *call, struct cb_handle *h);
+/* Ends (closes) a connection db_acquire_conn gave. */
+void db_end_conn(struct cb_call *call, struct cb_handle *h, const char *reason);
+/* The family's cancel hook (struct cb_session_ops). */
+void db_session_cancel(void *data);
 /* Runs fn on the call's connection once it is acquired and checked, then releases it. */
 int db_with_conn(struct cb_call *call,
                  int (*fn)(struct cb_call *, struct db_conn *, json_t **, struct cb_error *),

@@ -17,7 +17,7 @@ int db_get_connection_error(struct cb_call *call, json_t **ret, struct cb_error 
     c = h->object;
     *ret = db_last_error_json(&c->error);
     json_object_set_new(*ret, "connection_id", json_string(c->id));
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return 0;
 }
 
@@ -37,7 +37,7 @@ int db_get_statement_error(struct cb_call *call, json_t **ret, struct cb_error *
         *ret = db_last_error_json(&s->error);
         json_object_set_new(*ret, "statement_id", json_string(s->id));
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }
 

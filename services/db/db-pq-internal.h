@@ -21,6 +21,7 @@ enum pq_cursor {
 
 struct pq_conn {
     PGconn *pg;
+    PGcancel *cancel; /* for the loop thread's cancel; swapped under cancel_lock */
     PGTransactionStatusType last_status; /* after the last exchange that worked */
     uint64_t generation;                 /* counts reconnects: prepared names die with one */
     uint64_t next_name;

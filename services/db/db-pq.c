@@ -115,9 +115,35 @@ static int pq_open(struct db_conn *c,
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
     pc->pg = pg;
+    pc->cancel = PQgetCancel(pg);
     pc->last_status = PQtransactionStatus(pg);
     c->drv_conn = pc;
     return 0;
+}
+
+/* The cancel key changes with each backend, and the loop thread may be reading it. */
+static void swap_cancel(struct db_conn *c, PGcancel *fresh)
+{
+    struct pq_conn *pc = pq_of(c);
+    PGcancel *old;
+
+    pthread_mutex_lock(&c->cancel_lock);
+    old = pc->cancel;
+    pc->cancel = fresh;
+    pthread_mutex_unlock(&c->cancel_lock);
+    PQfreeCancel(old);
+}
+
+static void pq_cancel(struct db_conn *c)
+{
+    struct pq_conn *pc = pq_of(c);
+    char why[256];
+
+    pthread_mutex_lock(&c->cancel_lock);
+    if (pc->cancel && !PQcancel(pc->cancel, why, sizeof why)) {
+        cb_log_warning("Could not cancel the statement running on connection '%s': %s", c->id, why);
+    }
+    pthread_mutex_unlock(&c->cancel_lock);
 }
 
 static void pq_close(struct db_conn *c)
@@ -128,6 +154,7 @@ static void pq_close(struct db_conn *c)
     void *value;
 
     /* Ending the session ends the backend's transaction: PostgreSQL rolls it back. */
+    swap_cancel(c, NULL);
     PQfinish(pc->pg);
     for (size_t i = 0; i < pc->n_garbage; i++) {
         free(pc->garbage[i]);
@@ -185,10 +212,12 @@ static int pq_check(struct db_conn *c, struct cb_error *err)
                 err, "08006", "the connection to the server was lost",
                 "the connection to PostgreSQL was lost while a transaction was open: the server rolled it back and nothing of it was committed; the next call reconnects");
     }
+    swap_cancel(c, NULL);
     PQreset(pc->pg);
     if (PQstatus(pc->pg) != CONNECTION_OK) {
         return connect_error(pc->pg, err);
     }
+    swap_cancel(c, PQgetCancel(pc->pg));
     pc->last_status = PQtransactionStatus(pc->pg);
     cb_log_info("PostgreSQL connection '%s' was dropped by the server and has been reopened",
                 c->id);
@@ -250,6 +279,7 @@ const struct db_driver db_driver_pg = {
     .drain = pq_drain,
     .stmt_free = pq_stmt_free,
     .execute_many = pq_execute_many,
+    .cancel = pq_cancel,
     .list_tables_sql =
             "SELECT table_schema, table_name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND ($1::text IS NULL OR table_schema = $1) ORDER BY 1, 2",
     .list_columns_sql =

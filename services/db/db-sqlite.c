@@ -522,6 +522,12 @@ static int lite_execute_many(struct db_conn *c,
     return r;
 }
 
+/* sqlite3_interrupt may be called from any thread while the connection is open. */
+static void lite_cancel(struct db_conn *c)
+{
+    sqlite3_interrupt(db_of(c));
+}
+
 const struct db_driver db_driver_sqlite = {
     .name = "SQLite",
     .db_type = "sqlite",
@@ -542,4 +548,5 @@ const struct db_driver db_driver_sqlite = {
             "SELECT NULL, name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND (?1 IS NULL OR ?1 = 'main') ORDER BY name",
     .list_columns_sql =
             "SELECT name, lower(type), \"notnull\" = 0, dflt_value, cid + 1 FROM pragma_table_info(?1, ?2) ORDER BY cid",
+    .cancel = lite_cancel,
 };

@@ -26,7 +26,7 @@ int db_begin_transaction(struct cb_call *call, json_t **ret, struct cb_error *er
     } else {
         db_last_error_set(&c->error, err);
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }
 
@@ -82,7 +82,7 @@ static int transaction_call(struct cb_call *call,
     } else {
         db_last_error_set(&c->error, err);
     }
-    cb_handle_release(call->registry, h);
+    db_release_conn(call, h);
     return r;
 }
 

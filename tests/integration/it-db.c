@@ -337,6 +337,57 @@ START_TEST(test_slow_query_does_not_delay_other_sessions)
 }
 END_TEST
 
+/* Whether the backend `pid` is running a statement (pg_sleep hides behind a FETCH). */
+static int busy(struct cb_client *c, int64_t pid)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid = %lld",
+             (long long)pid);
+    return (int)scalar(c, sql);
+}
+
+/*
+ * A client that goes away takes its running query with it: the instance cancels it at the
+ * server (PQcancel) instead of letting it run for nobody. The bound is far below the query's
+ * own 60 seconds, so only a cancel can end it in time.
+ */
+START_TEST(test_query_cancelled_when_client_goes_away)
+{
+    struct cb_client *a, *b;
+    json_t *req;
+    int64_t a_pid;
+    int tries;
+
+    if (!have_pg) {
+        return;
+    }
+    a = it_connect(&it_current);
+    b = it_connect(&it_current);
+    free(connect_to(a, "dbi:Oracle:testpgdb"));
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    a_pid = scalar(a, "SELECT pg_backend_pid()");
+    req = json_pack("{s:i, s:s, s:s, s:{s:s}}", "id", 901, "module", "database", "function",
+                    "execute_immediate", "params", "sql", "SELECT pg_sleep(60) IS NULL AS slept");
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+    for (tries = 0; tries < 200 && busy(b, a_pid) == 0; tries++) {
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(busy(b, a_pid), 1);
+
+    cb_client_free(a);
+    for (tries = 0; tries < 200 && busy(b, a_pid) > 0; tries++) {
+        usleep(100 * 1000);
+    }
+    ck_assert_int_eq(busy(b, a_pid), 0);
+    /* The instance is whole: the same user's other session goes on. */
+    ck_assert_int_eq(scalar(b, "SELECT 6 * 7"), 42);
+    cb_client_free(b);
+}
+END_TEST
+
 static bool column_nullable(json_t *resp, size_t i)
 {
     json_t *info = json_object_get(json_object_get(resp, "result"), "column_info");
@@ -747,6 +798,7 @@ static Suite *db_suite(void)
     tcase_add_loop_test(tc, test_nullable_follows_the_table, 0, n);
     tcase_add_loop_test(tc, test_connect_cached_becomes_current_again, 0, n);
     tcase_add_test(tc, test_slow_query_does_not_delay_other_sessions);
+    tcase_add_test(tc, test_query_cancelled_when_client_goes_away);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
     suite_add_tcase(s, tc);
     return s;

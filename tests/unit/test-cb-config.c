@@ -368,6 +368,49 @@ START_TEST(test_cb_config_load_inconsistent_values_refused)
 }
 END_TEST
 
+START_TEST(test_cb_config_family_sections)
+{
+    struct cb_config *c;
+
+    write_file(conf_path, "[dsn_aliases]\ndbi:Oracle:prod1 = dbi:Pg:dbname=one\n"
+                          "dbi:Oracle:prod* = dbi:Pg:dbname=all\n"
+                          "[database]\nmax_statements = 12\n"
+                          "[http]\nrefuse_link_local = Yes\n"
+                          "[email]\nsmtp_host = mail.example\nsmtp_port = 2525\n");
+    write_dropin("50-more.conf", "[dsn_aliases]\ndbi:Oracle:* = dbi:SQLite:dbname=:memory:\n");
+    c = load_ok(conf_path);
+    ck_assert_uint_eq(c->n_dsn_aliases, 3);
+    /* First match wins, in file order, with drop-ins after the main file. */
+    ck_assert_str_eq(cb_config_dsn_alias(c, "dbi:Oracle:prod1"), "dbi:Pg:dbname=one");
+    ck_assert_str_eq(cb_config_dsn_alias(c, "dbi:Oracle:prod2"), "dbi:Pg:dbname=all");
+    ck_assert_str_eq(cb_config_dsn_alias(c, "dbi:Oracle:test"), "dbi:SQLite:dbname=:memory:");
+    ck_assert_ptr_null(cb_config_dsn_alias(c, "dbi:Pg:dbname=x"));
+    ck_assert_uint_eq(c->db_max_statements, 12);
+    ck_assert(c->http_refuse_link_local);
+    ck_assert_str_eq(c->smtp_host, "mail.example");
+    ck_assert_uint_eq(c->smtp_port, 2525);
+    cb_config_free(c);
+
+    c = cb_config_new_default();
+    ck_assert_uint_eq(c->db_max_statements, 256);
+    ck_assert(!c->http_refuse_link_local);
+    ck_assert_str_eq(c->smtp_host, "localhost");
+    ck_assert_uint_eq(c->smtp_port, 25);
+    cb_config_free(c);
+}
+END_TEST
+
+START_TEST(test_cb_config_family_values_checked)
+{
+    write_file(conf_path, "[database]\nmax_statements = 0\n");
+    load_refused(-ERANGE, conf_path, "max_statements");
+    write_file(conf_path, "[http]\nrefuse_link_local = maybe\n");
+    load_refused(-EINVAL, conf_path, "refuse_link_local");
+    write_file(conf_path, "[email]\nsmtp_port = 65536\n");
+    load_refused(-ERANGE, conf_path, "smtp_port");
+}
+END_TEST
+
 START_TEST(test_cb_config_caller_allowed_rules)
 {
     struct cb_config *c;
@@ -454,6 +497,8 @@ static Suite *config_suite(void)
 
     tc = tcase_create("access");
     tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+    tcase_add_test(tc, test_cb_config_family_sections);
+    tcase_add_test(tc, test_cb_config_family_values_checked);
     tcase_add_test(tc, test_cb_config_caller_allowed_rules);
     tcase_add_test(tc, test_cb_strv_split_separators);
     suite_add_tcase(s, tc);
