@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cb-base64.h"
 #include "common/cb-family.h"
 #include "common/cb-hashmap.h"
 
@@ -173,14 +174,6 @@ int db_dsn_resolve(const struct cb_config *config,
                    const char *dsn,
                    char **ret,
                    struct cb_error *err);
-
-/* db-base64.c */
-char *db_base64_encode(const void *data, size_t len);
-int db_base64_decode(const char *text, void **ret, size_t *ret_len);
-/* {"$base64": "..."} for bytes, and the bytes of one (or -EINVAL). */
-json_t *db_binary_new(const void *data, size_t len);
-bool db_is_binary(const json_t *v);
-int db_binary_bytes(const json_t *v, void **ret, size_t *ret_len);
 
 /* db-sql.c */
 enum db_stmt_type db_sql_classify(const char *sql);

@@ -276,8 +276,8 @@ static int param_text(json_t *v, size_t i, struct pq_params *p, struct cb_error 
         p->values[i] = json_string_value(v);
         return 0;
     }
-    if (db_is_binary(v)) {
-        if (db_binary_bytes(v, &bytes, &len) < 0) {
+    if (cb_is_binary(v)) {
+        if (cb_binary_bytes(v, &bytes, &len) < 0) {
             return cb_error_set(err, CB_E_INVALID_PARAM,
                                 "parameter 'params' item %zu is not valid base64", i);
         }

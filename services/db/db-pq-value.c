@@ -91,7 +91,7 @@ json_t *pq_cell(const PGresult *res, int row, int col)
     case OID_BYTEA: {
         size_t n = 0;
         unsigned char *bytes = PQunescapeBytea((const unsigned char *)text, &n);
-        json_t *v = bytes ? db_binary_new(bytes, n) : NULL;
+        json_t *v = bytes ? cb_binary_new(bytes, n) : NULL;
 
         PQfreemem(bytes);
         return v ? v : json_null();
@@ -99,7 +99,7 @@ json_t *pq_cell(const PGresult *res, int row, int col)
     default: {
         json_t *v = json_stringn(text, (size_t)len);
 
-        return v ? v : db_binary_new(text, (size_t)len);
+        return v ? v : cb_binary_new(text, (size_t)len);
     }
     }
 }

@@ -216,8 +216,8 @@ static int bind_one(sqlite3_stmt *st, int i, json_t *v, struct cb_error *err)
         return sqlite3_bind_text64(st, i, json_string_value(v), json_string_length(v),
                                    SQLITE_TRANSIENT, SQLITE_UTF8);
     }
-    if (db_is_binary(v)) {
-        if (db_binary_bytes(v, &bytes, &len) < 0) {
+    if (cb_is_binary(v)) {
+        if (cb_binary_bytes(v, &bytes, &len) < 0) {
             return cb_error_set(err, CB_E_INVALID_PARAM,
                                 "parameter 'params' item %d is not valid base64", i - 1);
         }
@@ -340,7 +340,7 @@ static json_t *cell(struct lite_stmt *ls, int i)
     case SQLITE_FLOAT:
         return json_real(sqlite3_column_double(st, i));
     case SQLITE_BLOB:
-        return db_binary_new(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
+        return cb_binary_new(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
     case SQLITE_NULL:
         return json_null();
     default: {
@@ -348,7 +348,7 @@ static json_t *cell(struct lite_stmt *ls, int i)
         json_t *v = json_stringn(t ? t : "", (size_t)sqlite3_column_bytes(st, i));
 
         /* Text that is not UTF-8 travels as bytes rather than being refused. */
-        return v ? v : db_binary_new(t, (size_t)sqlite3_column_bytes(st, i));
+        return v ? v : cb_binary_new(t, (size_t)sqlite3_column_bytes(st, i));
     }
     }
 }

@@ -297,12 +297,12 @@ START_TEST(base64_round_trip)
         all[i] = (unsigned char)i;
     }
     for (size_t len = 0; len <= sizeof all; len++) {
-        char *text = db_base64_encode(all, len);
+        char *text = cb_base64_encode(all, len);
         void *back;
         size_t back_len;
 
         ck_assert_uint_eq(strlen(text), (len + 2) / 3 * 4);
-        ck_assert_int_eq(db_base64_decode(text, &back, &back_len), 0);
+        ck_assert_int_eq(cb_base64_decode(text, &back, &back_len), 0);
         ck_assert_uint_eq(back_len, len);
         ck_assert(len == 0 || memcmp(back, all, len) == 0);
         free(text);
@@ -315,13 +315,13 @@ START_TEST(base64_known_values)
 {
     char *t;
 
-    t = db_base64_encode("f", 1);
+    t = cb_base64_encode("f", 1);
     ck_assert_str_eq(t, "Zg==");
     free(t);
-    t = db_base64_encode("fo", 2);
+    t = cb_base64_encode("fo", 2);
     ck_assert_str_eq(t, "Zm8=");
     free(t);
-    t = db_base64_encode("foobar", 6);
+    t = cb_base64_encode("foobar", 6);
     ck_assert_str_eq(t, "Zm9vYmFy");
     free(t);
 }
@@ -332,8 +332,8 @@ START_TEST(base64_refuses_foreign_characters)
     void *back = NULL;
     size_t len;
 
-    ck_assert_int_lt(db_base64_decode("Zm9v!mFy", &back, &len), 0);
-    ck_assert_int_lt(db_base64_decode("Zm9v\x80", &back, &len), 0);
+    ck_assert_int_lt(cb_base64_decode("Zm9v!mFy", &back, &len), 0);
+    ck_assert_int_lt(cb_base64_decode("Zm9v\x80", &back, &len), 0);
 }
 END_TEST
 

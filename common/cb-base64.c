@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Binary values on the wire (API.md 1.1): {"$base64": "..."} in both directions. */
-#include "services/db/db-internal.h"
+#include "common/cb-base64.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *db_base64_encode(const void *data, size_t len)
+char *cb_base64_encode(const void *data, size_t len)
 {
     const unsigned char *in = data;
     char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
@@ -45,7 +45,7 @@ static int sextet(char c)
     return p ? (int)(p - alphabet) : -1;
 }
 
-int db_base64_decode(const char *text, void **ret, size_t *ret_len)
+int cb_base64_decode(const char *text, void **ret, size_t *ret_len)
 {
     size_t len = strlen(text), n = 0;
     unsigned char *out;
@@ -80,9 +80,9 @@ int db_base64_decode(const char *text, void **ret, size_t *ret_len)
     return 0;
 }
 
-json_t *db_binary_new(const void *data, size_t len)
+json_t *cb_binary_new(const void *data, size_t len)
 {
-    char *text = db_base64_encode(data, len);
+    char *text = cb_base64_encode(data, len);
     json_t *v;
 
     if (!text) {
@@ -93,16 +93,16 @@ json_t *db_binary_new(const void *data, size_t len)
     return v;
 }
 
-bool db_is_binary(const json_t *v)
+bool cb_is_binary(const json_t *v)
 {
     return json_is_object(v) && json_object_size(v) == 1 &&
            json_is_string(json_object_get(v, "$base64"));
 }
 
-int db_binary_bytes(const json_t *v, void **ret, size_t *ret_len)
+int cb_binary_bytes(const json_t *v, void **ret, size_t *ret_len)
 {
-    if (!db_is_binary(v)) {
+    if (!cb_is_binary(v)) {
         return -EINVAL;
     }
-    return db_base64_decode(json_string_value(json_object_get(v, "$base64")), ret, ret_len);
+    return cb_base64_decode(json_string_value(json_object_get(v, "$base64")), ret, ret_len);
 }
