@@ -81,6 +81,7 @@ include services/core/build.mk
 include services/exec/build.mk
 include services/launcher/build.mk
 include services/db/build.mk
+include services/net/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk

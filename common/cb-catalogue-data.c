@@ -308,6 +308,127 @@ static const struct cb_function database_functions[] = {
       .uses = NAMES("connection") },
 };
 
+/* Module http (family net): API.md section 5. */
+#define HTTP_COMMON_PARAMS                                                                     \
+    { .name = "url", .type = CB_TYPE_URL, .required = true },                                  \
+            { .name = "headers", .type = CB_TYPE_OBJ, .default_json = "{}" },                  \
+            { .name = "query", .type = CB_TYPE_OBJ },                                          \
+            { .name = "timeout",                                                               \
+              .type = CB_TYPE_NUM,                                                             \
+              .default_json = "180",                                                           \
+              .has_range = true,                                                               \
+              .min = 0,                                                                        \
+              .max = 86400 },                                                                  \
+            { .name = "follow_redirects", .type = CB_TYPE_BOOL, .default_json = "true" },      \
+            { .name = "max_redirects",                                                         \
+              .type = CB_TYPE_INT,                                                             \
+              .default_json = "7",                                                             \
+              .has_range = true,                                                               \
+              .min = 0,                                                                        \
+              .max = 100 },                                                                    \
+            { .name = "verify_ssl", .type = CB_TYPE_BOOL, .default_json = "true" },            \
+            { .name = "ca_file", .type = CB_TYPE_PATH },                                       \
+            { .name = "client_cert", .type = CB_TYPE_PATH },                                   \
+            { .name = "client_key", .type = CB_TYPE_PATH },                                    \
+            { .name = "auth", .type = CB_TYPE_OBJ }, { .name = "proxy", .type = CB_TYPE_URL }, \
+    {                                                                                          \
+        .name = "cookies", .type = CB_TYPE_BOOL, .default_json = "true"                        \
+    }
+#define HTTP_BODY_PARAMS                                                                           \
+    { .name = "json", .type = CB_TYPE_DATA }, { .name = "content", .type = CB_TYPE_BYTES },        \
+            { .name = "form", .type = CB_TYPE_OBJ }, { .name = "multipart", .type = CB_TYPE_ARR }, \
+    {                                                                                              \
+        .name = "content_type", .type = CB_TYPE_TEXT                                               \
+    }
+
+static const struct cb_param http_get_params[] = { HTTP_COMMON_PARAMS };
+
+static const struct cb_param http_post_params[] = { HTTP_COMMON_PARAMS, HTTP_BODY_PARAMS };
+
+static const struct cb_param http_request_params[] = {
+    HTTP_COMMON_PARAMS,
+    HTTP_BODY_PARAMS,
+    { .name = "method",
+      .type = CB_TYPE_ENUM,
+      .required = true,
+      .enum_values = NAMES("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS") },
+    { .name = "form_encoded_content", .type = CB_TYPE_DATA },
+};
+
+#define NET_PARAMS(a) .params = (a), .n_params = CB_ELEMENTSOF(a)
+
+static const struct cb_function http_functions[] = {
+    { .name = "get", NET_PARAMS(http_get_params), .idempotent = true, .mode = CB_MODE_STATELESS },
+    { .name = "post", NET_PARAMS(http_post_params), .mode = CB_MODE_STATELESS },
+    { .name = "put", NET_PARAMS(http_post_params), .mode = CB_MODE_STATELESS },
+    { .name = "patch", NET_PARAMS(http_post_params), .mode = CB_MODE_STATELESS },
+    { .name = "delete", NET_PARAMS(http_get_params), .mode = CB_MODE_STATELESS },
+    { .name = "head", NET_PARAMS(http_get_params), .idempotent = true, .mode = CB_MODE_STATELESS },
+    /* The method decides; the client checks it (API.md 1.4), the catalogue cannot. */
+    { .name = "request",
+      .aliases = NAMES("lwp_request"),
+      NET_PARAMS(http_request_params),
+      .mode = CB_MODE_STATELESS },
+};
+
+/* Module email_helper (family net): API.md section 11. */
+#define SMTP_PARAMS                                                                                \
+    { .name = "smtp_host", .type = CB_TYPE_HOST },                                                 \
+            { .name = "smtp_port",                                                                 \
+              .type = CB_TYPE_INT,                                                                 \
+              .has_range = true,                                                                   \
+              .min = 1,                                                                            \
+              .max = 65535 },                                                                      \
+            { .name = "tls",                                                                       \
+              .type = CB_TYPE_ENUM,                                                                \
+              .default_json = "\"auto\"",                                                          \
+              .enum_values = NAMES("auto", "none", "starttls", "ssl") },                           \
+            { .name = "verify_ssl", .type = CB_TYPE_BOOL, .default_json = "true" },                \
+    {                                                                                              \
+        .name = "timeout", .type = CB_TYPE_NUM, .default_json = "30", .has_range = true, .min = 0, \
+        .max = 3600                                                                                \
+    }
+
+static const struct cb_param email_send_params[] = {
+    SMTP_PARAMS,
+    { .name = "from", .type = CB_TYPE_EMAIL, .required = true, .aliases = NAMES("from_addr") },
+    { .name = "to", .type = CB_TYPE_EMAIL, .required = true },
+    { .name = "cc", .type = CB_TYPE_EMAIL },
+    { .name = "bcc", .type = CB_TYPE_EMAIL },
+    { .name = "reply_to", .type = CB_TYPE_EMAIL },
+    { .name = "subject", .type = CB_TYPE_TEXT, .default_json = "\"\"" },
+    { .name = "body", .type = CB_TYPE_DATA, .aliases = NAMES("msg") },
+    { .name = "html_body", .type = CB_TYPE_DATA },
+    { .name = "body_encoding",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"auto\"",
+      .enum_values = NAMES("auto", "7bit", "8bit", "quoted-printable", "base64") },
+    { .name = "multipart_type",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"mixed\"",
+      .enum_values = NAMES("mixed", "related", "alternative") },
+    { .name = "attachments", .type = CB_TYPE_ARR },
+    { .name = "file", .type = CB_TYPE_PATH },
+    { .name = "headers", .type = CB_TYPE_OBJ },
+    { .name = "smtp_user", .type = CB_TYPE_TEXT },
+    { .name = "smtp_password", .type = CB_TYPE_SECRET },
+};
+
+static const struct cb_param email_validate_params[] = {
+    { .name = "address", .type = CB_TYPE_TEXT, .required = true },
+};
+
+static const struct cb_param email_test_params[] = { SMTP_PARAMS };
+
+static const struct cb_function email_functions[] = {
+    { .name = "send_email",
+      .aliases = NAMES("send_html_email", "send_multipart", "send_simple", "send_with_file"),
+      NET_PARAMS(email_send_params),
+      .mode = CB_MODE_STATELESS },
+    { .name = "validate_email", NET_PARAMS(email_validate_params), .mode = CB_MODE_STATELESS },
+    { .name = "test_smtp_connection", NET_PARAMS(email_test_params), .mode = CB_MODE_STATELESS },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -321,6 +442,15 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "db",
       .functions = database_functions,
       .n_functions = CB_ELEMENTSOF(database_functions) },
+    { .name = "http",
+      .aliases = NAMES("http_helper"),
+      .family = "net",
+      .functions = http_functions,
+      .n_functions = CB_ELEMENTSOF(http_functions) },
+    { .name = "email_helper",
+      .family = "net",
+      .functions = email_functions,
+      .n_functions = CB_ELEMENTSOF(email_functions) },
 };
 
 const size_t cb_catalogue_table_size = CB_ELEMENTSOF(cb_catalogue_table);

@@ -157,6 +157,25 @@ static int coerce_code_string(const struct param_check *c, json_t *v, json_t **r
     return 0;
 }
 
+/* API.md: "one address, a comma-separated list or an array" of them. */
+static int coerce_addresses(const struct param_check *c, json_t *v, json_t **ret)
+{
+    json_t *item;
+    size_t i;
+
+    if (!json_is_array(v)) {
+        return coerce_code_string(c, v, ret);
+    }
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item) || has_nul(item)) {
+            return param_error(c, "must be an address, a list of them or an array of strings");
+        }
+    }
+    *ret = json_incref(v);
+    return 0;
+}
+
 static int coerce_path(const struct param_check *c, json_t *v, json_t **ret)
 {
     int r = coerce_code_string(c, v, ret);
@@ -236,9 +255,10 @@ static int coerce_value(const struct param_check *c, json_t *v, json_t **ret)
     case CB_TYPE_MARKUP:
     case CB_TYPE_CONFIG:
     case CB_TYPE_DSN:
+    case CB_TYPE_EMAIL:
+        return coerce_addresses(c, v, ret);
     case CB_TYPE_URL:
     case CB_TYPE_HOST:
-    case CB_TYPE_EMAIL:
     case CB_TYPE_RPATH:
         return coerce_code_string(c, v, ret);
     default:

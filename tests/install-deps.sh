@@ -10,6 +10,9 @@ debian_packages=(
     check                            # unit and integration tests
     libpq-dev libsqlite3-dev         # the db family
     postgresql sqlite3               # its tests: a throwaway cluster, and read-back
+    libcurl4-openssl-dev             # the net family (OpenSSL's, as RHEL 9's curl is)
+    nginx-light python3-httpbin      # its tests: HTTP and HTTPS on loopback
+    python3-aiosmtpd openssl         # an SMTP sink, and the test's own CA
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
@@ -23,6 +26,7 @@ rpm_packages=(
     systemd-devel jansson-devel
     check-devel
     libpq-devel sqlite-devel postgresql-server sqlite
+    libcurl-devel nginx openssl
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
