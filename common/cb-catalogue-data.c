@@ -334,11 +334,12 @@ static const struct cb_function database_functions[] = {
     {                                                                                          \
         .name = "cookies", .type = CB_TYPE_BOOL, .default_json = "true"                        \
     }
-#define HTTP_BODY_PARAMS                                                                           \
-    { .name = "json", .type = CB_TYPE_DATA }, { .name = "content", .type = CB_TYPE_BYTES },        \
-            { .name = "form", .type = CB_TYPE_OBJ }, { .name = "multipart", .type = CB_TYPE_ARR }, \
-    {                                                                                              \
-        .name = "content_type", .type = CB_TYPE_TEXT                                               \
+#define HTTP_BODY_PARAMS                                                                    \
+    { .name = "json", .type = CB_TYPE_DATA }, { .name = "content", .type = CB_TYPE_BYTES }, \
+            { .name = "form", .type = CB_TYPE_OBJ },                                        \
+            { .name = "multipart", .type = CB_TYPE_ARR, .item_paths = NAMES("file") },      \
+    {                                                                                       \
+        .name = "content_type", .type = CB_TYPE_TEXT                                        \
     }
 
 static const struct cb_param http_get_params[] = { HTTP_COMMON_PARAMS };
@@ -384,6 +385,7 @@ static const struct cb_function http_functions[] = {
               .default_json = "\"auto\"",                                                          \
               .enum_values = NAMES("auto", "none", "starttls", "ssl") },                           \
             { .name = "verify_ssl", .type = CB_TYPE_BOOL, .default_json = "true" },                \
+            { .name = "ca_file", .type = CB_TYPE_PATH },                                           \
     {                                                                                              \
         .name = "timeout", .type = CB_TYPE_NUM, .default_json = "30", .has_range = true, .min = 0, \
         .max = 3600                                                                                \
@@ -407,7 +409,7 @@ static const struct cb_param email_send_params[] = {
       .type = CB_TYPE_ENUM,
       .default_json = "\"mixed\"",
       .enum_values = NAMES("mixed", "related", "alternative") },
-    { .name = "attachments", .type = CB_TYPE_ARR },
+    { .name = "attachments", .type = CB_TYPE_ARR, .item_paths = NAMES("file") },
     { .name = "file", .type = CB_TYPE_PATH },
     { .name = "headers", .type = CB_TYPE_OBJ },
     { .name = "smtp_user", .type = CB_TYPE_TEXT },

@@ -59,6 +59,9 @@ struct cb_param {
     bool has_range;                 /* int and num: min and max apply */
     int64_t min, max;
     const char *handle_kind; /* CB_TYPE_HANDLE: the kind it names */
+    /* CB_TYPE_ARR of objects: the keys of each element that hold local paths, which the
+     * client makes absolute as it does `path` parameters. NULL-terminated, or NULL. */
+    const char *const *item_paths;
 };
 
 struct cb_function {

@@ -240,23 +240,47 @@ sub _outgoing_params {
     my $info = $self->_function_info($module, $function) or return $params;
     my $copied;
     for my $p (@{ $info->{path_params} }) {
-        my $v = $params->{$p};
-        next if !defined $v || ref $v;
-        my $s = _as_text($v);
-        next if $s eq '' || substr($s, 0, 1) eq '/';
-        $s =~ s{^(?:\./)+}{};
-        my $cwd = _cwd();
+        my $abs = _absolute($params->{$p}) // next;
         $params = { %$params } unless $copied++;
-        $params->{$p} = $s eq '.' || $s eq '' ? $cwd : ($cwd eq '/' ? "/$s" : "$cwd/$s");
+        $params->{$p} = $abs;
+    }
+    # Paths inside the elements of an array (attachments => [{ file => 'report.csv' }]).
+    for my $p (keys %{ $info->{item_paths} || {} }) {
+        my $list = $params->{$p};
+        next unless ref $list eq 'ARRAY';
+        my $new;
+        for my $i (0 .. $#$list) {
+            next unless ref $list->[$i] eq 'HASH';
+            for my $k (@{ $info->{item_paths}{$p} }) {
+                my $abs = _absolute($list->[$i]{$k}) // next;
+                $new //= [@$list];
+                $new->[$i] = { %{ $list->[$i] } } if $new->[$i] == $list->[$i];
+                $new->[$i]{$k} = $abs;
+            }
+        }
+        next unless $new;
+        $params = { %$params } unless $copied++;
+        $params->{$p} = $new;
     }
     return $params;
+}
+
+# A relative path made absolute against the working directory; undef when nothing changes.
+sub _absolute {
+    my ($v) = @_;
+    return undef if !defined $v || ref $v;
+    my $s = _as_text($v);
+    return undef if $s eq '' || substr($s, 0, 1) eq '/';
+    $s =~ s{^(?:\./)+}{};
+    my $cwd = _cwd();
+    return $s eq '.' || $s eq '' ? $cwd : ($cwd eq '/' ? "/$s" : "$cwd/$s");
 }
 
 sub _session_env {
     my %env;
     for my $k (keys %ENV) {
         $env{$k} = _as_text($ENV{$k})
-            if $k =~ /\A(?:TZ|LANG|LC_[A-Za-z_]+|http_proxy|https_proxy|no_proxy|KRB5CCNAME|KRB5_CONFIG)\z/;
+            if $k =~ /\A(?:TZ|LANG|LC_[A-Za-z_]+|http_proxy|https_proxy|HTTPS_PROXY|all_proxy|ALL_PROXY|no_proxy|NO_PROXY|KRB5CCNAME|KRB5_CONFIG)\z/;
     }
     $env{umask} = umask() + 0;
     $env{cwd}   = _cwd();
@@ -728,12 +752,15 @@ sub _index_catalogue {
                 if ($t && $t->{functions}{$2}) { $real = $t->{functions}{$2}; $family = $t->{family} }
             }
             my $info = { %$real, family => $family, module => $m, function => $f };
-            my @paths;
+            my (@paths, %item_paths);
             for my $p (keys %{ $real->{params} || {} }) {
                 my $pd = $real->{params}{$p};
                 push @paths, $p, @{ $pd->{aliases} || [] } if ($pd->{type} // '') eq 'path';
+                next unless $pd->{item_paths};
+                $item_paths{$_} = $pd->{item_paths} for $p, @{ $pd->{aliases} || [] };
             }
             $info->{path_params} = \@paths;
+            $info->{item_paths}  = \%item_paths;
             $fn{$m}{$_} = $info for $f, @{ $fd->{aliases} || [] };
         }
     }
@@ -1204,8 +1231,10 @@ socket refuses us (EACCES) or is served by an unexpected user, C<E_TIMEOUT> when
 came within C<$TIMEOUT> seconds.
 
 C<path> parameters (by the catalogue) that are relative are made absolute against the
-script's working directory. The session environment (TZ, LANG, LC_*, http_proxy,
-https_proxy, no_proxy, KRB5CCNAME, KRB5_CONFIG, the umask and the working directory) is sent
+script's working directory, and so are the C<file> keys of C<attachments> and C<multipart>
+elements. The session environment (TZ, LANG, LC_*, http_proxy, https_proxy, HTTPS_PROXY,
+all_proxy, ALL_PROXY, no_proxy, NO_PROXY, KRB5CCNAME, KRB5_CONFIG, the umask and the working
+directory) is sent
 with the first request on each connection, so daemon mode answers as the script would.
 
 =head2 mode

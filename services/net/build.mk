@@ -19,3 +19,13 @@ $(NET_LIB): $(NET_SRCS:%.c=$(B)/%.o)
 $(B)/cpan-bridge-net: $(B)/services/net/net-main.o $(NET_LIB) $(COMMON_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(LIBS)
+
+# Unit tests of the family's text handling link its library and libcurl.
+NET_UNIT_TESTS := $(B)/tests/unit/test-net-text
+TESTS_UNIT     += $(NET_UNIT_TESTS)
+
+$(B)/tests/unit/test-net-%.o: ALL_CFLAGS += $(NET_CFLAGS)
+
+$(NET_UNIT_TESTS): $(B)/tests/unit/test-net-%: $(B)/tests/unit/test-net-%.o $(NET_LIB) $(COMMON_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(NET_LIBS) $(LIBS)

@@ -4,11 +4,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cb-path.h"
 
 CURL *net_handle(struct cb_call *call, CURL **which)
 {
@@ -162,4 +167,56 @@ size_t net_sink_write(char *data, size_t size, size_t n, void *userdata)
         return 0;
     }
     return len;
+}
+
+static size_t file_read(char *buf, size_t size, size_t n, void *arg)
+{
+    ssize_t got = read((int)(intptr_t)arg, buf, size * n);
+
+    return got < 0 ? CURL_READFUNC_ABORT : (size_t)got;
+}
+
+static int file_seek(void *arg, curl_off_t offset, int origin)
+{
+    return lseek((int)(intptr_t)arg, (off_t)offset, origin) < 0 ? CURL_SEEKFUNC_FAIL
+                                                                : CURL_SEEKFUNC_OK;
+}
+
+static void file_close(void *arg)
+{
+    close((int)(intptr_t)arg);
+}
+
+int net_mime_file(curl_mimepart *part,
+                  struct cb_call *call,
+                  const char *param,
+                  const char *path,
+                  struct cb_error *err)
+{
+    const char *base = strrchr(path, '/');
+    struct stat st;
+    int fd;
+
+    if (path[0] != '/') {
+        return cb_error_set(err, CB_E_INVALID_PARAM, "parameter '%s': '%s' is not an absolute path",
+                            param, path);
+    }
+    fd = cb_path_open(call->config, param, path, O_RDONLY | O_CLOEXEC, 0, err);
+    if (fd < 0) {
+        return fd;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return cb_error_set(err, CB_E_INVALID_PARAM, "parameter '%s': '%s' is not a regular file",
+                            param, path);
+    }
+    /* curl owns the fd from here: file_close runs when the part is freed. */
+    if (curl_mime_data_cb(part, st.st_size, file_read, file_seek, file_close,
+                          (void *)(intptr_t)fd) != CURLE_OK) {
+        close(fd);
+        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
+    }
+    return curl_mime_filename(part, base ? base + 1 : path) == CURLE_OK
+                   ? 0
+                   : cb_error_set(err, CB_E_INTERNAL, "out of memory");
 }

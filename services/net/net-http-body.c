@@ -3,17 +3,13 @@
 #include "services/net/net-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/cb-base64.h"
 #include "common/cb-json.h"
-#include "common/cb-path.h"
 
 /* Header names and values reach the wire as they are: a line break would start another. */
 static bool header_safe(const char *s)
@@ -176,52 +172,6 @@ static int take_form(struct net_body *b, json_t *form, struct cb_error *err)
     return 0;
 }
 
-static size_t file_read(char *buf, size_t size, size_t n, void *arg)
-{
-    ssize_t got = read((int)(intptr_t)arg, buf, size * n);
-
-    return got < 0 ? CURL_READFUNC_ABORT : (size_t)got;
-}
-
-static int file_seek(void *arg, curl_off_t offset, int origin)
-{
-    return lseek((int)(intptr_t)arg, (off_t)offset, origin) < 0 ? CURL_SEEKFUNC_FAIL
-                                                                : CURL_SEEKFUNC_OK;
-}
-
-static void file_close(void *arg)
-{
-    close((int)(intptr_t)arg);
-}
-
-/* A file part is read as the user (cb_path_open) and streamed, never held in memory. */
-static int part_file(curl_mimepart *part,
-                     struct cb_call *call,
-                     const char *path,
-                     struct cb_error *err)
-{
-    struct stat st;
-    const char *base = strrchr(path, '/');
-    int fd = cb_path_open(call->config, "multipart", path, O_RDONLY | O_CLOEXEC, 0, err);
-
-    if (fd < 0) {
-        return fd;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return cb_error_set(err, CB_E_INVALID_PARAM,
-                            "parameter 'multipart': '%s' is not a regular file", path);
-    }
-    if (curl_mime_data_cb(part, st.st_size, file_read, file_seek, file_close,
-                          (void *)(intptr_t)fd) != CURLE_OK) {
-        close(fd);
-        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
-    }
-    return curl_mime_filename(part, base ? base + 1 : path) == CURLE_OK
-                   ? 0
-                   : cb_error_set(err, CB_E_INTERNAL, "out of memory");
-}
-
 static int part_value(curl_mimepart *part, json_t *value, struct cb_error *err)
 {
     CB_CLEANUP(cb_freep) char *text = NULL;
@@ -275,7 +225,7 @@ static int take_part(CURL *h,
     if (!part || curl_mime_name(part, name) != CURLE_OK) {
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
-    r = file ? part_file(part, call, file, err) : part_value(part, value, err);
+    r = file ? net_mime_file(part, call, "multipart", file, err) : part_value(part, value, err);
     if (r >= 0 && filename && curl_mime_filename(part, filename) != CURLE_OK) {
         r = cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }

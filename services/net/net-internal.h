@@ -44,6 +44,13 @@ struct net_sink {
     bool over;
 };
 size_t net_sink_write(char *data, size_t size, size_t n, void *userdata);
+/* Makes a MIME part stream a local file, opened as the user (cb_path_open), named by its base
+ * name; `param` names the parameter in errors. */
+int net_mime_file(curl_mimepart *part,
+                  struct cb_call *call,
+                  const char *param,
+                  const char *path,
+                  struct cb_error *err);
 
 /* net-url.c */
 /* Checks url (http or https, well formed) and appends `query`; *ret is malloc'ed. */

@@ -3,17 +3,13 @@
 #include "services/net/net-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/cb-base64.h"
 #include "common/cb-json.h"
-#include "common/cb-path.h"
 
 #define OOM(err) cb_error_set(err, CB_E_INTERNAL, "out of memory")
 
@@ -163,54 +159,6 @@ static int body_parts(CURL *h,
     return 0;
 }
 
-static size_t file_read(char *buf, size_t size, size_t n, void *arg)
-{
-    ssize_t got = read((int)(intptr_t)arg, buf, size * n);
-
-    return got < 0 ? CURL_READFUNC_ABORT : (size_t)got;
-}
-
-static int file_seek(void *arg, curl_off_t offset, int origin)
-{
-    return lseek((int)(intptr_t)arg, (off_t)offset, origin) < 0 ? CURL_SEEKFUNC_FAIL
-                                                                : CURL_SEEKFUNC_OK;
-}
-
-static void file_close(void *arg)
-{
-    close((int)(intptr_t)arg);
-}
-
-/* Read as the user, and streamed by curl: an attachment is never held in memory whole. */
-static int attach_file(curl_mimepart *part,
-                       struct cb_call *call,
-                       const char *path,
-                       struct cb_error *err)
-{
-    struct stat st;
-    int fd;
-
-    if (path[0] != '/') {
-        return cb_error_set(err, CB_E_INVALID_PARAM,
-                            "parameter 'attachments': '%s' is not an absolute path", path);
-    }
-    fd = cb_path_open(call->config, "attachments", path, O_RDONLY | O_CLOEXEC, 0, err);
-    if (fd < 0) {
-        return fd;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return cb_error_set(err, CB_E_INVALID_PARAM,
-                            "parameter 'attachments': '%s' is not a regular file", path);
-    }
-    if (curl_mime_data_cb(part, st.st_size, file_read, file_seek, file_close,
-                          (void *)(intptr_t)fd) != CURLE_OK) {
-        close(fd);
-        return OOM(err);
-    }
-    return 0;
-}
-
 /* A filename for the Content-Disposition: RFC 2231 form when it is not plain ASCII. */
 static char *disposition_header(const char *disposition, const char *filename)
 {
@@ -338,7 +286,7 @@ static int attachment(curl_mime *mime,
         return OOM(err);
     }
     if (file) {
-        r = attach_file(part, call, file, err);
+        r = net_mime_file(part, call, "attachments", file, err);
     } else {
         char *bytes;
         size_t len;

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/cb-json.h"
 #include "common/cb-log.h"
@@ -34,7 +35,7 @@ struct smtp {
     char url[600];
     char errbuf[CURL_ERROR_SIZE];
     char greeting[512]; /* the server's first reply line */
-    char last[512];     /* its last one: the reason of a refusal */
+    char refusal[512];  /* its last 4xx or 5xx reply: the reason of a refusal */
     struct curl_slist *rcpt, *headers;
     struct net_address *from, *to, *cc, *bcc, *reply_to;
     size_t n_from, n_to, n_cc, n_bcc, n_reply_to;
@@ -53,13 +54,17 @@ static int on_debug(CURL *h CB_UNUSED, curl_infotype type, char *data, size_t le
     while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n')) {
         n--;
     }
-    if (n >= sizeof m->last) {
-        n = sizeof m->last - 1;
+    if (n >= sizeof m->refusal) {
+        n = sizeof m->refusal - 1;
     }
-    memcpy(m->last, data, n);
-    m->last[n] = '\0';
+    /* curl says QUIT after a refusal; the 221 that answers it is not the reason. */
+    if (n > 0 && (data[0] == '4' || data[0] == '5')) {
+        memcpy(m->refusal, data, n);
+        m->refusal[n] = '\0';
+    }
     if (!m->greeting[0]) {
-        memcpy(m->greeting, m->last, n + 1);
+        memcpy(m->greeting, data, n);
+        m->greeting[n] = '\0';
     }
     return 0;
 }
@@ -78,12 +83,17 @@ static int server_url(struct smtp *m, const char **ret_host, long *ret_port, str
     bool ssl = strcmp(tls, "ssl") == 0;
     long port = (long)cb_json_get_int(p, "smtp_port", ssl ? 465 : m->call->config->smtp_port);
     bool v6 = strchr(host, ':') != NULL;
+    char self[256] = "";
 
     if (!*host || strpbrk(host, "/?#@ []")) {
         return cb_error_set(err, CB_E_INVALID_PARAM, "parameter 'smtp_host' is not a host name");
     }
-    snprintf(m->url, sizeof m->url, "%s://%s%s%s:%ld", ssl ? "smtps" : "smtp", v6 ? "[" : "", host,
-             v6 ? "]" : "", port);
+    /* The URL's path is the name curl gives in EHLO: this host's, as a mail client's is. */
+    if (gethostname(self, sizeof self - 1) < 0 || !self[0] || strpbrk(self, "/?#@ ")) {
+        snprintf(self, sizeof self, "localhost");
+    }
+    snprintf(m->url, sizeof m->url, "%s://%s%s%s:%ld/%s", ssl ? "smtps" : "smtp", v6 ? "[" : "",
+             host, v6 ? "]" : "", port, self);
     *ret_host = host;
     *ret_port = port;
     return 0;
@@ -94,6 +104,7 @@ static int connection_options(struct smtp *m, struct cb_error *err)
     json_t *p = m->call->params;
     const char *tls = cb_json_get_string(p, "tls", "auto");
     bool verify = cb_json_get_bool(p, "verify_ssl", true);
+    const char *ca = cb_json_get_string(p, "ca_file", NULL);
     double timeout = json_number_value(json_object_get(p, "timeout"));
     long use_ssl = CURLUSESSL_TRY;
 
@@ -109,6 +120,9 @@ static int connection_options(struct smtp *m, struct cb_error *err)
     (void)curl_easy_setopt(m->h, CURLOPT_USE_SSL, use_ssl);
     (void)curl_easy_setopt(m->h, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
     (void)curl_easy_setopt(m->h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+    if (ca && curl_easy_setopt(m->h, CURLOPT_CAINFO, ca) != CURLE_OK) {
+        return OOM(err);
+    }
     (void)curl_easy_setopt(m->h, CURLOPT_NOSIGNAL, 1L);
     (void)curl_easy_setopt(m->h, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0));
     (void)curl_easy_setopt(m->h, CURLOPT_ERRORBUFFER, m->errbuf);
@@ -291,13 +305,13 @@ static int smtp_failed(struct smtp *m, CURLcode rc, const char *what, struct cb_
     (void)curl_easy_getinfo(m->h, CURLINFO_RESPONSE_CODE, &code);
     cb_log_info("SMTP %s via %s failed: %s%s%s", what, m->url,
                 m->errbuf[0] ? m->errbuf : curl_easy_strerror(rc),
-                m->last[0] ? "; server said: " : "", m->last);
+                m->refusal[0] ? "; server said: " : "", m->refusal);
     /* The server said no (a refused recipient, a failed login): its own code and words. */
     if (code >= 400 && rc != CURLE_OPERATION_TIMEDOUT) {
         snprintf(text, sizeof text, "%ld", code);
-        return cb_error_set_backend(err, text, m->last[0] ? m->last : m->errbuf,
+        return cb_error_set_backend(err, text, m->refusal[0] ? m->refusal : m->errbuf,
                                     "the SMTP server refused the message (%s); nothing was sent",
-                                    m->last[0] ? m->last : m->errbuf);
+                                    m->refusal[0] ? m->refusal : m->errbuf);
     }
     return net_curl_error(rc, m->errbuf, what, err);
 }
