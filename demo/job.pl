@@ -63,6 +63,31 @@ if ($r->{success}) {
 }
 unlink $db;
 
+if (my $web = $ENV{CB_DEMO_HTTP}) {
+    print "HTTP and mail on loopback servers the demo started (the net family):\n";
+    for my $n (1 .. 3) {
+        $r = show("http.get $web/get", $bridge->call('http', 'get', { url => "$web/get", query => { n => $n } }));
+        print "    $r->{result}{status_line}, $r->{result}{headers}{'content-type'}\n" if $r->{success};
+    }
+    $r = show('http.post a JSON body', $bridge->call('http', 'post',
+        { url => "$web/post", json => { city => 'Zürich', emoji => "\x{1F600}" } }));
+    print "    $r->{result}{status_line}\n" if $r->{success};
+    $r = show('http.get a 404 is an answer, not a failure', $bridge->call('http', 'get', { url => "$web/status/404" }));
+    print "    $r->{result}{status_line}, is_success ", ($r->{result}{is_success} ? 'true' : 'false'), "\n"
+        if $r->{success};
+    my $report = "/tmp/cpan-bridge-demo-$$.csv";
+    open(my $fh, '>', $report) or die "$report: $!";
+    print $fh "id,customer\n1,Kunde Zürich\n";
+    close $fh;
+    show('email_helper.send_email with an attachment', $bridge->call('email_helper', 'send_email', {
+        from => 'Batch Job <job@example.com>', to => 'ops@example.com',
+        subject => 'Nightly report — Zürich ✓', body => "The report is attached.\n",
+        attachments => [ { file => $report } ],
+        smtp_host => '127.0.0.1', smtp_port => $ENV{CB_DEMO_SMTP_PORT} }))
+        if $ENV{CB_DEMO_SMTP_PORT};
+    unlink $report;
+}
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

@@ -25,27 +25,6 @@ my $config   = "[dsn_aliases]\ndbi:Oracle:testpg* = $pg_dsn\n"
              . "dbi:Oracle:test* = dbi:SQLite:dbname=$lite_dir/story.db\n";
 
 my $suite = start_suite(config => $config);
-# Until CBTestSuite takes `config`, start the suite here the same way, with --config.
-my $has_aliases = 0;
-if (open(my $fh, '<', "$suite->{dir}/cpan-bridge.conf")) {
-    $has_aliases = grep { /dsn_aliases/ } <$fh>;
-}
-unless ($has_aliases) {
-    stop_suite($suite);
-    my $file = "$lite_dir/extra.conf";
-    open(my $out, '>', $file) or die "$file: $!";
-    print $out $config;
-    close $out;
-    my $build = build_dir();
-    my $dir   = File::Temp::tempdir('cb-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    my $text  = `$build/cpan-bridge-dev start --runtime-dir $dir --config $file 2>&1`;
-    die "cpan-bridge-dev start failed: $text" if $?;
-    my %v = $text =~ /^(CPAN_BRIDGE_\w+)=(.*)$/mg;
-    $suite = { dir => $dir, socket => $v{CPAN_BRIDGE_SOCKET}, exec => $v{CPAN_BRIDGE_EXEC} };
-    $ENV{CPAN_BRIDGE_SOCKET} = $CPANBridge::DAEMON_SOCKET = $suite->{socket};
-    $ENV{CPAN_BRIDGE_EXEC}   = $CPANBridge::EXEC          = $suite->{exec};
-    eval "END { system('$build/cpan-bridge-dev', 'stop', '--runtime-dir', '$dir') }";
-}
 $CPANBridge::DAEMON_MODE      = 1;
 $CPANBridge::FALLBACK_ENABLED = 0;
 

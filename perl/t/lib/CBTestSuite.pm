@@ -23,11 +23,22 @@ sub build_dir {
 }
 
 # Starts a suite; returns { dir, socket, exec, build }. Sets CPANBridge's variables if loaded.
+# `config` is configuration text, written beside the runtime directory and passed with
+# --config (so process mode, reading CPAN_BRIDGE_CONFIG, sees it too).
 sub start_suite {
     my (%opt) = @_;
     my $build = build_dir();
     my $dir   = $opt{dir} // File::Temp::tempdir('cb-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    my $out   = `$build/cpan-bridge-dev start --runtime-dir $dir 2>&1`;
+    my $config = '';
+    if (defined $opt{config}) {
+        my $file = "$dir.conf";
+        open(my $fh, '>', $file) or die "$file: $!";
+        print $fh $opt{config};
+        close $fh or die "$file: $!";
+        $config = " --config $file";
+        $ENV{CPAN_BRIDGE_CONFIG} = $file;
+    }
+    my $out   = `$build/cpan-bridge-dev start --runtime-dir $dir$config 2>&1`;
     die "cpan-bridge-dev start failed: $out" if $?;
     my %v = $out =~ /^(CPAN_BRIDGE_\w+)=(.*)$/mg;
     my $suite = { dir => $dir, socket => $v{CPAN_BRIDGE_SOCKET}, exec => $v{CPAN_BRIDGE_EXEC},
@@ -94,6 +105,7 @@ END {
             print STDERR "# sanitizer report in $dir/launcher.log: $report";
             $status ||= 1;
         }
+        unlink("$dir.conf");
     }
     $? = $status;    # the test's own status, or failure after a sanitizer report
 }
