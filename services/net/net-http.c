@@ -138,9 +138,6 @@ static int setup(struct request *q, struct cb_error *err)
     (void)curl_easy_setopt(q->h, CURLOPT_FOLLOWLOCATION,
                            cb_json_get_bool(p, "follow_redirects", true) ? 1L : 0L);
     (void)curl_easy_setopt(q->h, CURLOPT_MAXREDIRS, (long)cb_json_get_int(p, "max_redirects", 7));
-    if (cb_json_get_bool(p, "cookies", true)) {
-        (void)curl_easy_setopt(q->h, CURLOPT_COOKIEFILE, "");
-    }
     net_set_address_policy(q->h, q->call->config, &q->refused);
 
     u = curl_url();
@@ -192,6 +189,24 @@ static int transfer_failed(struct request *q, CURLcode rc, struct cb_error *err)
     return net_curl_error(rc, q->errbuf, what ? what : "the request", err);
 }
 
+/*
+ * The session's handle, its cookie engine on. Not with CURLOPT_COOKIEFILE "": curl keeps that
+ * option's list past curl_easy_reset and loses it there (17 bytes a call, curl 7.88), while a
+ * cookie added and erased through CURLOPT_COOKIELIST starts the same engine, which the reset
+ * keeps, with nothing to lose.
+ */
+static CURL *session_handle(struct cb_call *call, struct net_session *s)
+{
+    bool fresh = !s->http;
+    CURL *h = net_handle(call, &s->http);
+
+    if (h && fresh) {
+        (void)curl_easy_setopt(h, CURLOPT_COOKIELIST, "Set-Cookie: cb-engine=1; domain=cb.invalid");
+        (void)curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL");
+    }
+    return h;
+}
+
 static int perform(struct cb_call *call, const char *method, json_t **ret, struct cb_error *err)
 {
     struct net_session *s = call->session->family_data;
@@ -203,7 +218,7 @@ static int perform(struct cb_call *call, const char *method, json_t **ret, struc
 
     /* cookies: false gets a handle of its own, so the session's jar is neither read nor
      * written; it gives up the kept connections for that one call. */
-    q.h = jar ? net_handle(call, &s->http) : (own = curl_easy_init());
+    q.h = jar ? session_handle(call, s) : (own = curl_easy_init());
     if (!q.h) {
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }

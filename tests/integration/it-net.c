@@ -231,8 +231,10 @@ START_TEST(test_json_form_and_content_bodies)
     json_decref(e);
     json_decref(r);
 
-    r = ok(http(c, "put", "{s:s, s:s, s:s}", "url", url(http_url, "/put"), "content",
-                "raw text body", "content_type", "text/plain; charset=utf-8"));
+    free(u);
+    u = url(http_url, "/put");
+    r = ok(http(c, "put", "{s:s, s:s, s:s}", "url", u, "content", "raw text body", "content_type",
+                "text/plain; charset=utf-8"));
     e = echo(r);
     ck_assert_str_eq(json_string_value(json_object_get(e, "data")), "raw text body");
     ck_assert_str_eq(
@@ -240,6 +242,8 @@ START_TEST(test_json_form_and_content_bodies)
             "text/plain; charset=utf-8");
     json_decref(e);
     json_decref(r);
+    free(u);
+    u = url(http_url, "/post");
 
     /* The earlier name: an object is a form. */
     r = ok(http(c, "request", "{s:s, s:s, s:{s:s}}", "method", "POST", "url", u,
@@ -845,13 +849,13 @@ static void mail_fixture_stop(void)
     }
 }
 
+/* One email_helper call; params is stolen, as cb_client_call does. */
 static json_t *mail(struct cb_client *c, const char *function, json_t *params)
 {
     json_t *resp = NULL;
     int r = cb_client_call(c, "email_helper", function, params, &resp);
 
     ck_assert_msg(r == 0, "email_helper.%s: transport error %d", function, r);
-    json_decref(params);
     return resp;
 }
 
