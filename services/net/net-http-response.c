@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/cb-base64.h"
+#include "common/cb-utf8.h"
 
 /* HTTP/2 and later send no reason phrase; LWP fills in the usual one, and so do we. */
 static const char *standard_reason(long code)
@@ -181,47 +182,6 @@ static void charset_of(const char *content_type, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t k = 1; k <= need; k++) {
-            if (i + k >= len || (s[i + k] & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += need + 1;
-    }
-    return true;
-}
-
 static json_t *converted(const char *charset, const char *data, size_t len)
 {
     iconv_t cd = iconv_open("UTF-8", charset);
@@ -260,7 +220,7 @@ json_t *net_content_value(const char *content_type, const char *data, size_t len
             charset_of(content_type, charset, sizeof charset);
             if (!charset[0] || strcasecmp(charset, "utf-8") == 0 ||
                 strcasecmp(charset, "utf8") == 0 || strcasecmp(charset, "us-ascii") == 0) {
-                v = utf8_valid((const unsigned char *)data, len) ? json_stringn(data, len) : NULL;
+                v = cb_utf8_valid(data, len) ? json_stringn(data, len) : NULL;
             } else {
                 v = converted(charset, data, len);
             }
