@@ -82,6 +82,7 @@ include services/exec/build.mk
 include services/launcher/build.mk
 include services/db/build.mk
 include services/net/build.mk
+include services/crypto/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk

@@ -431,6 +431,180 @@ static const struct cb_function email_functions[] = {
     { .name = "test_smtp_connection", NET_PARAMS(email_test_params), .mode = CB_MODE_STATELESS },
 };
 
+/* Module crypto (family crypto): API.md section 10. */
+#define CRYPTO_KDF_PARAMS                                                              \
+    { .name = "kdf",                                                                   \
+      .type = CB_TYPE_ENUM,                                                            \
+      .default_json = "\"md5\"",                                                       \
+      .enum_values = NAMES("md5", "sha256", "pbkdf2") },                               \
+            { .name = "iterations",                                                    \
+              .type = CB_TYPE_INT,                                                     \
+              .default_json = "10000",                                                 \
+              .has_range = true,                                                       \
+              .min = 1,                                                                \
+              .max = 10000000 },                                                       \
+            { .name = "digest",                                                        \
+              .type = CB_TYPE_ENUM,                                                    \
+              .default_json = "\"sha256\"",                                            \
+              .enum_values = NAMES("sha256", "sha512", "sha1", "md5") },               \
+    {                                                                                  \
+        .name = "keysize", .type = CB_TYPE_INT, .has_range = true, .min = 1, .max = 56 \
+    }
+#define CRYPTO_CIPHER_ID                                                     \
+    {                                                                        \
+        .name = "cipher_id", .type = CB_TYPE_HANDLE, .handle_kind = "cipher" \
+    }
+#define CRYPTO_ENCODING                                                      \
+    {                                                                        \
+        .name = "encoding", .type = CB_TYPE_ENUM, .default_json = "\"hex\"", \
+        .enum_values = NAMES("hex", "base64")                                \
+    }
+
+static const struct cb_param crypto_encrypt_params[] = {
+    { .name = "data", .type = CB_TYPE_BYTES, .aliases = NAMES("plaintext") },
+    { .name = "plaintext_hex", .type = CB_TYPE_TEXT },
+    { .name = "key", .type = CB_TYPE_SECRET },
+    { .name = "algorithm",
+      .type = CB_TYPE_TEXT,
+      .default_json = "\"AES\"",
+      .aliases = NAMES("cipher") },
+    CRYPTO_CIPHER_ID,
+    { .name = "format",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"openssl\"",
+      .enum_values = NAMES("openssl", "raw", "gcm") },
+    CRYPTO_KDF_PARAMS,
+    { .name = "salt", .type = CB_TYPE_TEXT },
+    { .name = "iv", .type = CB_TYPE_BYTES },
+    { .name = "encoding",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"base64\"",
+      .enum_values = NAMES("base64", "hex") },
+};
+
+static const struct cb_param crypto_decrypt_params[] = {
+    { .name = "encrypted_data",
+      .type = CB_TYPE_BYTES,
+      .required = true,
+      .aliases = NAMES("hex_ciphertext", "ciphertext") },
+    { .name = "key", .type = CB_TYPE_SECRET },
+    { .name = "algorithm",
+      .type = CB_TYPE_TEXT,
+      .default_json = "\"AES\"",
+      .aliases = NAMES("cipher") },
+    CRYPTO_CIPHER_ID,
+    { .name = "format",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"auto\"",
+      .enum_values = NAMES("auto", "openssl", "raw", "gcm", "legacy") },
+    CRYPTO_KDF_PARAMS,
+    { .name = "iv", .type = CB_TYPE_BYTES },
+    { .name = "encoding",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"auto\"",
+      .enum_values = NAMES("auto", "base64", "hex") },
+};
+
+static const struct cb_param crypto_hash_params[] = {
+    { .name = "data", .type = CB_TYPE_BYTES, .required = true },
+    { .name = "algorithm", .type = CB_TYPE_TEXT, .default_json = "\"sha256\"" },
+    CRYPTO_ENCODING,
+};
+
+static const struct cb_param crypto_hmac_params[] = {
+    { .name = "data", .type = CB_TYPE_BYTES, .required = true },
+    { .name = "key", .type = CB_TYPE_SECRET, .required = true },
+    { .name = "algorithm", .type = CB_TYPE_TEXT, .default_json = "\"sha256\"" },
+    CRYPTO_ENCODING,
+};
+
+static const struct cb_param crypto_random_params[] = {
+    { .name = "length",
+      .type = CB_TYPE_INT,
+      .required = true,
+      .has_range = true,
+      .min = 1,
+      .max = 65536 },
+    CRYPTO_ENCODING,
+};
+
+static const struct cb_param crypto_generate_key_params[] = {
+    { .name = "algorithm", .type = CB_TYPE_TEXT, .default_json = "\"AES\"" },
+    CRYPTO_ENCODING,
+};
+
+static const struct cb_param crypto_compare_params[] = {
+    { .name = "a", .type = CB_TYPE_SECRET, .required = true },
+    { .name = "b", .type = CB_TYPE_SECRET, .required = true },
+};
+
+static const struct cb_param crypto_new_params[] = {
+    { .name = "key", .type = CB_TYPE_SECRET },
+    { .name = "key_file", .type = CB_TYPE_PATH },
+    { .name = "cipher",
+      .type = CB_TYPE_TEXT,
+      .default_json = "\"AES\"",
+      .aliases = NAMES("algorithm") },
+    { .name = "iv", .type = CB_TYPE_BYTES },
+    { .name = "header",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"salt\"",
+      .enum_values = NAMES("salt", "none") },
+    { .name = "padding_mode",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"standard\"",
+      .enum_values = NAMES("standard") },
+    CRYPTO_KDF_PARAMS,
+};
+
+static const struct cb_param crypto_cleanup_params[] = {
+    CRYPTO_CIPHER_ID,
+};
+
+#define CRYPTO_PARAMS(a) .params = (a), .n_params = CB_ELEMENTSOF(a)
+
+static const struct cb_function crypto_functions[] = {
+    { .name = "encrypt",
+      CRYPTO_PARAMS(crypto_encrypt_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("cipher") },
+    { .name = "decrypt",
+      CRYPTO_PARAMS(crypto_decrypt_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("cipher") },
+    { .name = "hash",
+      CRYPTO_PARAMS(crypto_hash_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "hmac",
+      CRYPTO_PARAMS(crypto_hmac_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "random_bytes",
+      CRYPTO_PARAMS(crypto_random_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "generate_key",
+      CRYPTO_PARAMS(crypto_generate_key_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "compare",
+      CRYPTO_PARAMS(crypto_compare_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "new",
+      CRYPTO_PARAMS(crypto_new_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "cipher" },
+    { .name = "cleanup_cipher",
+      CRYPTO_PARAMS(crypto_cleanup_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("cipher"),
+      .ends = "cipher" },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -453,6 +627,10 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "net",
       .functions = email_functions,
       .n_functions = CB_ELEMENTSOF(email_functions) },
+    { .name = "crypto",
+      .family = "crypto",
+      .functions = crypto_functions,
+      .n_functions = CB_ELEMENTSOF(crypto_functions) },
 };
 
 const size_t cb_catalogue_table_size = CB_ELEMENTSOF(cb_catalogue_table);

@@ -57,6 +57,7 @@ struct cb_config *cb_config_new_default(void)
         .db_max_statements = 256,
         .smtp_host = strdup("localhost"),
         .smtp_port = 25,
+        .crypto_fips = strdup("auto"),
     };
     return c;
 }
@@ -86,6 +87,7 @@ struct cb_config *cb_config_free(struct cb_config *c)
     }
     free(c->dsn_aliases);
     free(c->smtp_host);
+    free(c->crypto_fips);
     free(c);
     return NULL;
 }
@@ -201,6 +203,10 @@ static int finish(struct cb_config *c, char **reterr)
         return asprintf(reterr, "[router] instance_uid_min is above instance_uid_max") < 0
                        ? -ENOMEM
                        : -EINVAL;
+    }
+    if (strcmp(c->crypto_fips, "auto") != 0 && strcmp(c->crypto_fips, "yes") != 0 &&
+        strcmp(c->crypto_fips, "no") != 0) {
+        return asprintf(reterr, "[crypto] fips must be auto, yes or no") < 0 ? -ENOMEM : -EINVAL;
     }
     if (c->workers_min == 0 || c->workers_min > c->workers_max) {
         return asprintf(reterr, "[workers] needs 1 <= min_threads <= max_threads") < 0 ? -ENOMEM

@@ -85,6 +85,10 @@ struct cb_config {
     /* [email] */
     char *smtp_host;
     unsigned smtp_port;
+
+    /* [crypto] */
+    char *crypto_fips;        /* "auto" (the host's FIPS mode), "yes" or "no" */
+    bool crypto_allow_legacy; /* MD5 key derivation and Blowfish even under FIPS */
 };
 
 struct cb_config_pair {

@@ -13,6 +13,8 @@ debian_packages=(
     libcurl4-openssl-dev             # the net family (OpenSSL's, as RHEL 9's curl is)
     nginx-light python3-httpbin      # its tests: HTTP and HTTPS on loopback
     python3-aiosmtpd openssl         # an SMTP sink, and the test's own CA
+    libgnutls28-dev nettle-dev       # the crypto family
+    libcrypt-cbc-perl libcrypt-rijndael-perl libcrypt-blowfish-perl libcrypt-pbkdf2-perl  # Crypt::CBC
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
@@ -27,6 +29,7 @@ rpm_packages=(
     check-devel
     libpq-devel sqlite-devel postgresql-server sqlite
     libcurl-devel nginx openssl
+    gnutls-devel nettle-devel
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS

@@ -408,6 +408,8 @@ START_TEST(test_cb_config_family_values_checked)
     load_refused(-EINVAL, conf_path, "refuse_link_local");
     write_file(conf_path, "[email]\nsmtp_port = 65536\n");
     load_refused(-ERANGE, conf_path, "smtp_port");
+    write_file(conf_path, "[crypto]\nfips = maybe\n");
+    load_refused(-EINVAL, "[crypto] fips", NULL);
 }
 END_TEST
 
