@@ -88,6 +88,22 @@ if (my $web = $ENV{CB_DEMO_HTTP}) {
     unlink $report;
 }
 
+print "Encryption that Crypt::CBC and openssl enc read (the crypto family):\n";
+$r = show('crypto.encrypt (AES-256-CBC, Salted__)', $bridge->call('crypto', 'encrypt',
+    { data => 'Kontonummer 12345, Zürich', key => 'demo passphrase', kdf => 'pbkdf2' }));
+if ($r->{success}) {
+    my $ct = $r->{result}{encrypted_data};
+    print "    $ct\n";
+    print "    openssl enc -d -aes-256-cbc -pbkdf2 -a -A -pass pass:'demo passphrase' reads it back\n";
+    $r = show('crypto.decrypt', $bridge->call('crypto', 'decrypt',
+        { encrypted_data => $ct, key => 'demo passphrase', kdf => 'pbkdf2' }));
+    print "    $r->{result}{decrypted_data}\n" if $r->{success};
+}
+$r = show('crypto.hash sha256', $bridge->call('crypto', 'hash', { data => 'abc' }));
+print "    $r->{result}{hash}\n" if $r->{success};
+$r = show('a wrong passphrase', $bridge->call('crypto', 'decrypt',
+    { encrypted_data => 'U2FsdGVkX18AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', key => 'wrong' }));
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));
