@@ -83,6 +83,7 @@ include services/launcher/build.mk
 include services/db/build.mk
 include services/net/build.mk
 include services/crypto/build.mk
+include services/ssh/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk
@@ -163,6 +164,7 @@ format-check:
 bench: all
 	./tests/bench/bench-c.sh $(B)
 	./tests/bench/bench-perl.sh $(B)
+	./tests/bench/bench-ssh.sh $(B)
 	$(B)/cb-bench-inspect .
 	taskset -c 0 $(B)/cb-bench-validate .
 	taskset -c 0 $(B)/cb-bench-metrics

@@ -605,6 +605,143 @@ static const struct cb_function crypto_functions[] = {
       .ends = "cipher" },
 };
 
+/* Module sftp (family ssh): API.md section 6. */
+#define SFTP_SESSION_ID                                                             \
+    {                                                                               \
+        .name = "session_id", .type = CB_TYPE_HANDLE, .handle_kind = "sftp_session" \
+    }
+
+static const struct cb_param sftp_connect_params[] = {
+    { .name = "hostname", .type = CB_TYPE_HOST, .required = true, .aliases = NAMES("host") },
+    { .name = "username", .type = CB_TYPE_TEXT, .required = true, .aliases = NAMES("user") },
+    { .name = "password", .type = CB_TYPE_SECRET },
+    { .name = "port",
+      .type = CB_TYPE_INT,
+      .default_json = "22",
+      .has_range = true,
+      .min = 1,
+      .max = 65535 },
+    { .name = "key_file", .type = CB_TYPE_PATH },
+    { .name = "passphrase", .type = CB_TYPE_SECRET },
+    { .name = "known_hosts", .type = CB_TYPE_PATH },
+    { .name = "host_key_policy",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"strict\"",
+      .enum_values = NAMES("strict", "accept-new") },
+    { .name = "timeout",
+      .type = CB_TYPE_NUM,
+      .default_json = "60",
+      .has_range = true,
+      .min = 0,
+      .max = 86400 },
+    { .name = "more", .type = CB_TYPE_ARR },
+};
+
+static const struct cb_param sftp_put_params[] = {
+    { .name = "local_file", .type = CB_TYPE_PATH, .required = true },
+    { .name = "remote_file", .type = CB_TYPE_RPATH },
+    { .name = "mode", .type = CB_TYPE_INT, .has_range = true, .min = 0, .max = 07777 },
+    { .name = "create_dirs", .type = CB_TYPE_BOOL, .default_json = "true" },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_get_params[] = {
+    { .name = "remote_file", .type = CB_TYPE_RPATH, .required = true },
+    { .name = "local_file", .type = CB_TYPE_PATH, .required = true },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_list_params[] = {
+    { .name = "remote_path",
+      .type = CB_TYPE_RPATH,
+      .default_json = "\".\"",
+      .aliases = NAMES("remote_dir") },
+    { .name = "wanted", .type = CB_TYPE_REGEX },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_rename_params[] = {
+    { .name = "old_path", .type = CB_TYPE_RPATH, .required = true, .aliases = NAMES("old_name") },
+    { .name = "new_path", .type = CB_TYPE_RPATH, .required = true, .aliases = NAMES("new_name") },
+    { .name = "overwrite", .type = CB_TYPE_BOOL, .default_json = "false" },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_file_params[] = {
+    { .name = "remote_file", .type = CB_TYPE_RPATH, .required = true },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_mkdir_params[] = {
+    { .name = "remote_dir", .type = CB_TYPE_RPATH, .required = true },
+    { .name = "parents", .type = CB_TYPE_BOOL, .default_json = "false" },
+    { .name = "mode",
+      .type = CB_TYPE_INT,
+      .default_json = "493",
+      .has_range = true,
+      .min = 0,
+      .max = 07777 },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_dir_params[] = {
+    { .name = "remote_dir", .type = CB_TYPE_RPATH, .required = true },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_path_params[] = {
+    { .name = "remote_path", .type = CB_TYPE_RPATH, .required = true },
+    SFTP_SESSION_ID,
+};
+
+static const struct cb_param sftp_session_params[] = {
+    SFTP_SESSION_ID,
+};
+
+#define SFTP_USES(p) .params = (p), .n_params = CB_ELEMENTSOF(p), .uses = NAMES("sftp_session")
+
+static const struct cb_function sftp_functions[] = {
+    { .name = "connect",
+      .aliases = NAMES("new"),
+      .params = sftp_connect_params,
+      .n_params = CB_ELEMENTSOF(sftp_connect_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "sftp_session" },
+    { .name = "put", SFTP_USES(sftp_put_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "get", SFTP_USES(sftp_get_params), .idempotent = true, .mode = CB_MODE_REBUILDABLE },
+    { .name = "list_files",
+      .aliases = NAMES("ls"),
+      SFTP_USES(sftp_list_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE },
+    { .name = "rename", SFTP_USES(sftp_rename_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "remove", SFTP_USES(sftp_file_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "mkdir", SFTP_USES(sftp_mkdir_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "rmdir", SFTP_USES(sftp_dir_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "stat", SFTP_USES(sftp_path_params), .idempotent = true, .mode = CB_MODE_REBUILDABLE },
+    { .name = "exists",
+      SFTP_USES(sftp_path_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE },
+    { .name = "setcwd", SFTP_USES(sftp_dir_params), .mode = CB_MODE_REBUILDABLE },
+    { .name = "cwd",
+      SFTP_USES(sftp_session_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE },
+    { .name = "error",
+      SFTP_USES(sftp_session_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE },
+    { .name = "is_connected",
+      SFTP_USES(sftp_session_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE },
+    { .name = "disconnect",
+      SFTP_USES(sftp_session_params),
+      .mode = CB_MODE_STATELESS,
+      .ends = "sftp_session" },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -627,6 +764,10 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "net",
       .functions = email_functions,
       .n_functions = CB_ELEMENTSOF(email_functions) },
+    { .name = "sftp",
+      .family = "ssh",
+      .functions = sftp_functions,
+      .n_functions = CB_ELEMENTSOF(sftp_functions) },
     { .name = "crypto",
       .family = "crypto",
       .functions = crypto_functions,

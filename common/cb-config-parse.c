@@ -80,6 +80,7 @@ static const struct key_spec keys[] = {
     KEY("http", "refuse_link_local", KEY_BOOL, http_refuse_link_local, 0),
     KEY("email", "smtp_host", KEY_STRING, smtp_host, 0),
     KEY_RANGE("email", "smtp_port", KEY_UINT, smtp_port, 1, 65535),
+    KEY("ssh", "known_hosts", KEY_STRING, ssh_known_hosts, 0),
     KEY("crypto", "fips", KEY_STRING, crypto_fips, 0),
     KEY("crypto", "allow_legacy", KEY_BOOL, crypto_allow_legacy, 0),
 };

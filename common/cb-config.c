@@ -88,6 +88,7 @@ struct cb_config *cb_config_free(struct cb_config *c)
     free(c->dsn_aliases);
     free(c->smtp_host);
     free(c->crypto_fips);
+    free(c->ssh_known_hosts);
     free(c);
     return NULL;
 }

@@ -86,6 +86,9 @@ struct cb_config {
     char *smtp_host;
     unsigned smtp_port;
 
+    /* [ssh] */
+    char *ssh_known_hosts; /* the known_hosts for every user, or NULL for each one's own */
+
     /* [crypto] */
     char *crypto_fips;        /* "auto" (the host's FIPS mode), "yes" or "no" */
     bool crypto_allow_legacy; /* MD5 key derivation and Blowfish even under FIPS */

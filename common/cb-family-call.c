@@ -170,3 +170,13 @@ json_t *cb_family_dispatch(const struct cb_family *family,
     cb_error_clear(&err);
     return response;
 }
+
+mode_t cb_call_umask(const struct cb_call *call)
+{
+    json_t *v = call->env ? json_object_get(call->env, "umask") : NULL;
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 0777) {
+        return (mode_t)json_integer_value(v);
+    }
+    return 022;
+}

@@ -119,6 +119,9 @@ int cb_family_run_oneshot(const struct cb_family *family,
     };
     int r = 0;
 
+    /* What a daemon tells its journal is noise on a script's terminal. */
+    cb_log_quiet_on_stderr();
+
     call.registry = cb_registry_new(&family->session_ops);
     if (!call.registry) {
         return EXIT_FAILURE;

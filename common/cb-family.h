@@ -74,5 +74,9 @@ bool cb_family_runs_inline(const struct cb_family *family,
                            const char *module,
                            const char *function);
 
+/* The umask of the caller's session (its session_env), 022 when it sent none: files made for
+ * a caller get the mode its own process would have given them. */
+mode_t cb_call_umask(const struct cb_call *call);
+
 /* "Linux 6.1.0 x86_64" */
 const char *cb_platform_string(void);

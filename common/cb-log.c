@@ -78,6 +78,13 @@ void cb_log_init(const char *identifier, const char *family)
     }
 }
 
+void cb_log_quiet_on_stderr(void)
+{
+    if (!log_to_journal && !getenv("CPAN_BRIDGE_LOG_LEVEL") && log_max_level > LOG_WARNING) {
+        log_max_level = LOG_WARNING;
+    }
+}
+
 void cb_log_set_max_level(int level)
 {
     log_max_level = level;

@@ -35,6 +35,9 @@ struct cb_log_field {
 void cb_log_init(const char *identifier, const char *family);
 
 void cb_log_set_max_level(int level);
+/* For one-shot mode, whose stderr is the script's: warnings and worse only, unless the
+ * journal takes the logs or CPAN_BRIDGE_LOG_LEVEL asks for more. */
+void cb_log_quiet_on_stderr(void);
 int cb_log_get_max_level(void);
 
 /* Sets this thread's request context; NULL clears it. The pointer must stay valid while set. */

@@ -14,6 +14,8 @@ debian_packages=(
     nginx-light python3-httpbin      # its tests: HTTP and HTTPS on loopback
     python3-aiosmtpd openssl         # an SMTP sink, and the test's own CA
     libgnutls28-dev nettle-dev       # the crypto family
+    libssh2-1-dev                    # the ssh family
+    openssh-server openssh-sftp-server openssh-client   # its tests and benchmark: a loopback sshd
     libcrypt-cbc-perl libcrypt-rijndael-perl libcrypt-blowfish-perl libcrypt-pbkdf2-perl  # Crypt::CBC
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
@@ -30,6 +32,7 @@ rpm_packages=(
     libpq-devel sqlite-devel postgresql-server sqlite
     libcurl-devel nginx openssl
     gnutls-devel nettle-devel
+    libssh2-devel openssh-server openssh-clients
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
