@@ -124,5 +124,23 @@ void cb_handle_end(struct cb_registry *r, struct cb_handle *h, const char *reaso
 /* Reads the uid and run tag out of a handle id. Returns 0, or -EINVAL for another form. */
 int cb_handle_id_parse(const char *id, uid_t *ret_uid, char ret_boot[9]);
 
+/*
+ * Ids of handles that live inside another (a statement in its connection, a worksheet in its
+ * workbook): parent "P-<uid>-<run>-<n>" and child prefix "C" give "C-<n>-<uid>-<run>-<m>" (m
+ * in hex), which still carries the uid the router checks. Returns 0 or -EINVAL.
+ */
+int cb_child_id_make(const char *parent_id,
+                     const char *parent_prefix,
+                     const char *child_prefix,
+                     uint64_t m,
+                     char *ret,
+                     size_t size);
+/* The parent's id back from a child's. */
+int cb_child_id_parent(const char *child_id,
+                       const char *child_prefix,
+                       const char *parent_prefix,
+                       char *ret,
+                       size_t size);
+
 /* Whether a handle with this id is alive. */
 bool cb_handle_exists(struct cb_registry *r, const char *id);

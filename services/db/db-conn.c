@@ -111,34 +111,12 @@ void db_conn_make_room(struct db_conn *c)
 /* db-c-<uid>-<run>-<n> gives db-s-<n>-<uid>-<run>-<m>: a statement names its connection. */
 static int stmt_id_make(const struct db_conn *c, uint64_t m, char ret[DB_ID_MAX])
 {
-    const char *rest = c->id + strlen(DB_CONN_PREFIX) + 1;
-    const char *n = strrchr(c->id, '-');
-
-    if (!n || n < rest) {
-        return -EINVAL;
-    }
-    snprintf(ret, DB_ID_MAX, "%s-%s-%.*s-%" PRIx64, DB_STMT_PREFIX, n + 1, (int)(n - rest), rest,
-             m);
-    return 0;
+    return cb_child_id_make(c->id, DB_CONN_PREFIX, DB_STMT_PREFIX, m, ret, DB_ID_MAX);
 }
 
 int db_stmt_conn_id(const char *stmt_id, char ret[DB_ID_MAX])
 {
-    size_t pre = strlen(DB_STMT_PREFIX) + 1;
-    const char *n, *rest, *last;
-
-    if (strncmp(stmt_id, DB_STMT_PREFIX "-", pre) != 0) {
-        return -EINVAL;
-    }
-    n = stmt_id + pre;
-    rest = strchr(n, '-');
-    last = strrchr(stmt_id, '-');
-    if (!rest || !last || last <= rest) {
-        return -EINVAL;
-    }
-    snprintf(ret, DB_ID_MAX, "%s-%.*s-%.*s", DB_CONN_PREFIX, (int)(last - rest - 1), rest + 1,
-             (int)(rest - n), n);
-    return 0;
+    return cb_child_id_parent(stmt_id, DB_STMT_PREFIX, DB_CONN_PREFIX, ret, DB_ID_MAX);
 }
 
 struct db_stmt *db_stmt_new(struct db_conn *c, const char *sql, bool cached)
