@@ -84,6 +84,7 @@ include services/db/build.mk
 include services/net/build.mk
 include services/crypto/build.mk
 include services/ssh/build.mk
+include services/office/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk
@@ -165,6 +166,7 @@ bench: all
 	./tests/bench/bench-c.sh $(B)
 	./tests/bench/bench-perl.sh $(B)
 	./tests/bench/bench-ssh.sh $(B)
+	./tests/bench/bench-excel.sh $(B)
 	$(B)/cb-bench-inspect .
 	taskset -c 0 $(B)/cb-bench-validate .
 	taskset -c 0 $(B)/cb-bench-metrics

@@ -742,6 +742,187 @@ static const struct cb_function sftp_functions[] = {
       .ends = "sftp_session" },
 };
 
+/* Module excel (family office): API.md section 7. */
+#define XL_ID(n, k)                                             \
+    {                                                           \
+        .name = (n), .type = CB_TYPE_HANDLE, .handle_kind = (k) \
+    }
+#define XL_BOOK   XL_ID("workbook_id", "workbook")
+#define XL_SHEET  XL_ID("worksheet_id", "worksheet")
+#define XL_FORMAT XL_ID("format_id", "format")
+#define XL_INT(n, req)                                                                    \
+    {                                                                                     \
+        .name = (n), .type = CB_TYPE_INT, .required = (req), .has_range = true, .min = 0, \
+        .max = 1048575                                                                    \
+    }
+#define XL_INT_DEF(n, def)                                                                    \
+    {                                                                                         \
+        .name = (n), .type = CB_TYPE_INT, .default_json = (def), .has_range = true, .min = 0, \
+        .max = 1048575                                                                        \
+    }
+
+static const struct cb_param xl_create_params[] = {
+    { .name = "filename", .type = CB_TYPE_PATH, .required = true },
+    { .name = "constant_memory", .type = CB_TYPE_BOOL, .default_json = "false" },
+    { .name = "keep_leading_zeros", .type = CB_TYPE_BOOL, .default_json = "false" },
+};
+
+static const struct cb_param xl_add_sheet_params[] = {
+    { .name = "sheet_name", .type = CB_TYPE_TEXT, .aliases = NAMES("name") },
+    XL_BOOK,
+};
+
+static const struct cb_param xl_write_cell_params[] = {
+    XL_INT("row", true),
+    XL_INT("col", true),
+    { .name = "value", .type = CB_TYPE_DATA, .aliases = NAMES("data") },
+    { .name = "type",
+      .type = CB_TYPE_ENUM,
+      .default_json = "\"auto\"",
+      .enum_values =
+              NAMES("auto", "string", "number", "formula", "url", "date", "boolean", "blank") },
+    XL_FORMAT,
+    XL_SHEET,
+    XL_BOOK,
+};
+
+static const struct cb_param xl_write_row_params[] = {
+    XL_INT("row", true),
+    XL_INT_DEF("col", "0"),
+    { .name = "values", .type = CB_TYPE_ARR, .required = true, .aliases = NAMES("data") },
+    XL_FORMAT,
+    XL_SHEET,
+    XL_BOOK,
+};
+
+static const struct cb_param xl_write_col_params[] = {
+    XL_INT("col", true),
+    XL_INT_DEF("row", "0"),
+    { .name = "values", .type = CB_TYPE_ARR, .required = true, .aliases = NAMES("data") },
+    XL_FORMAT,
+    XL_SHEET,
+    XL_BOOK,
+};
+
+static const struct cb_param xl_write_rows_params[] = {
+    { .name = "rows", .type = CB_TYPE_ARR, .required = true },
+    XL_INT_DEF("row", "0"),
+    XL_INT_DEF("col", "0"),
+    XL_FORMAT,
+    XL_SHEET,
+    XL_BOOK,
+};
+
+static const struct cb_param xl_add_format_params[] = {
+    { .name = "properties", .type = CB_TYPE_OBJ, .default_json = "{}" },
+    XL_BOOK,
+};
+
+static const struct cb_param xl_update_format_params[] = {
+    { .name = "format_id", .type = CB_TYPE_HANDLE, .required = true, .handle_kind = "format" },
+    { .name = "property", .type = CB_TYPE_TEXT, .required = true },
+    { .name = "value", .type = CB_TYPE_DATA },
+};
+
+static const struct cb_param xl_set_column_params[] = {
+    XL_INT("first_col", true),
+    XL_INT("last_col", false),
+    { .name = "width",
+      .type = CB_TYPE_NUM,
+      .required = true,
+      .has_range = true,
+      .min = 0,
+      .max = 255 },
+    XL_FORMAT,
+    XL_SHEET,
+};
+
+static const struct cb_param xl_set_row_params[] = {
+    XL_INT("row", true),
+    { .name = "height",
+      .type = CB_TYPE_NUM,
+      .required = true,
+      .has_range = true,
+      .min = 0,
+      .max = 409 },
+    XL_FORMAT,
+    XL_SHEET,
+};
+
+static const struct cb_param xl_merge_params[] = {
+    XL_INT("first_row", true),
+    XL_INT("first_col", true),
+    XL_INT("last_row", true),
+    XL_INT("last_col", true),
+    { .name = "value", .type = CB_TYPE_DATA },
+    XL_FORMAT,
+    XL_SHEET,
+};
+
+static const struct cb_param xl_freeze_params[] = {
+    XL_INT("row", true),
+    XL_INT_DEF("col", "0"),
+    XL_SHEET,
+};
+
+static const struct cb_param xl_autofilter_params[] = {
+    XL_INT("first_row", true),
+    XL_INT("first_col", true),
+    XL_INT("last_row", true),
+    XL_INT("last_col", true),
+    XL_SHEET,
+};
+
+static const struct cb_param xl_properties_params[] = {
+    { .name = "title", .type = CB_TYPE_TEXT },    { .name = "subject", .type = CB_TYPE_TEXT },
+    { .name = "author", .type = CB_TYPE_TEXT },   { .name = "company", .type = CB_TYPE_TEXT },
+    { .name = "comments", .type = CB_TYPE_TEXT }, XL_BOOK,
+};
+
+static const struct cb_param xl_book_params[] = {
+    XL_BOOK,
+};
+
+static const struct cb_param xl_write_workbook_params[] = {
+    { .name = "filename", .type = CB_TYPE_PATH, .required = true },
+    { .name = "sheets", .type = CB_TYPE_ARR, .required = true },
+    { .name = "constant_memory", .type = CB_TYPE_BOOL, .default_json = "false" },
+    { .name = "keep_leading_zeros", .type = CB_TYPE_BOOL, .default_json = "false" },
+};
+
+#define XL_FN(n, p, ...)                                                                       \
+    {                                                                                          \
+        .name = (n), .params = (p), .n_params = CB_ELEMENTSOF(p), .mode = CB_MODE_DAEMON_ONLY, \
+        __VA_ARGS__                                                                            \
+    }
+
+static const struct cb_function excel_functions[] = {
+    XL_FN("create_workbook", xl_create_params, .creates = "workbook"),
+    XL_FN("add_worksheet", xl_add_sheet_params, .creates = "worksheet", .uses = NAMES("workbook")),
+    XL_FN("write_cell", xl_write_cell_params, .uses = NAMES("workbook", "worksheet", "format")),
+    XL_FN("write_row", xl_write_row_params, .uses = NAMES("workbook", "worksheet", "format")),
+    XL_FN("write_col", xl_write_col_params, .uses = NAMES("workbook", "worksheet", "format")),
+    XL_FN("write_rows", xl_write_rows_params, .uses = NAMES("workbook", "worksheet", "format")),
+    XL_FN("add_format", xl_add_format_params, .creates = "format", .uses = NAMES("workbook")),
+    XL_FN("update_format", xl_update_format_params, .uses = NAMES("format")),
+    XL_FN("set_column", xl_set_column_params, .uses = NAMES("worksheet", "format")),
+    XL_FN("set_row", xl_set_row_params, .uses = NAMES("worksheet", "format")),
+    XL_FN("merge_range", xl_merge_params, .uses = NAMES("worksheet", "format")),
+    XL_FN("freeze_panes", xl_freeze_params, .uses = NAMES("worksheet")),
+    XL_FN("autofilter", xl_autofilter_params, .uses = NAMES("worksheet")),
+    XL_FN("set_properties", xl_properties_params, .uses = NAMES("workbook")),
+    XL_FN("save_workbook",
+          xl_book_params,
+          .aliases = NAMES("close_workbook"),
+          .uses = NAMES("workbook"),
+          .ends = "workbook"),
+    XL_FN("discard_workbook", xl_book_params, .uses = NAMES("workbook"), .ends = "workbook"),
+    { .name = "write_workbook",
+      .params = xl_write_workbook_params,
+      .n_params = CB_ELEMENTSOF(xl_write_workbook_params),
+      .mode = CB_MODE_STATELESS },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -764,6 +945,10 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "net",
       .functions = email_functions,
       .n_functions = CB_ELEMENTSOF(email_functions) },
+    { .name = "excel",
+      .family = "office",
+      .functions = excel_functions,
+      .n_functions = CB_ELEMENTSOF(excel_functions) },
     { .name = "sftp",
       .family = "ssh",
       .functions = sftp_functions,

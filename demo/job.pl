@@ -104,6 +104,28 @@ print "    $r->{result}{hash}\n" if $r->{success};
 $r = show('a wrong passphrase', $bridge->call('crypto', 'decrypt',
     { encrypted_data => 'U2FsdGVkX18AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', key => 'wrong' }));
 
+print "A spreadsheet that any spreadsheet program opens (the office family):\n";
+my $xlsx = "/tmp/cpan-bridge-demo-$$.xlsx";
+if ($bridge->mode eq 'daemon') {    # a workbook built call by call lives in the daemon
+    show('excel.create_workbook', $bridge->call('excel', 'create_workbook', { filename => $xlsx }));
+    show('excel.add_worksheet', $bridge->call('excel', 'add_worksheet', { sheet_name => 'Orders' }));
+    $r = $bridge->call('excel', 'add_format', { properties => { bold => 1, bg_color => '#DDEBF7' } });
+    show('excel.write_row (a bold header)', $bridge->call('excel', 'write_row',
+        { row => 0, values => [ 'Order', 'Customer', 'Amount', 'Date' ], format_id => $r->{result}{format_id} }));
+    show('excel.write_rows', $bridge->call('excel', 'write_rows', { row => 1,
+        rows => [ map { [ $_, "Kunde $_ Zürich", $_ * 10.5 ] } 1 .. 3 ] }));
+    show('excel.write_cell (a date)', $bridge->call('excel', 'write_cell',
+        { row => 1, col => 3, value => '2026-12-03', type => 'date' }));
+    show('excel.set_column', $bridge->call('excel', 'set_column', { first_col => 1, width => 24 }));
+    $r = show('excel.save_workbook', $bridge->call('excel', 'save_workbook', {}));
+} else {                            # one call that builds the whole file works in both modes
+    $r = show('excel.write_workbook', $bridge->call('excel', 'write_workbook', { filename => $xlsx,
+        sheets => [ { name => 'Orders', rows => [ [ 'Order', 'Customer', 'Amount' ],
+                                                  map { [ $_, "Kunde $_ Zürich", $_ * 10.5 ] } 1 .. 3 ] } ] }));
+}
+print "    $xlsx: $r->{result}{size} bytes\n" if $r->{success};
+unlink $xlsx;
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

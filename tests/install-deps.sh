@@ -15,6 +15,7 @@ debian_packages=(
     python3-aiosmtpd openssl         # an SMTP sink, and the test's own CA
     libgnutls28-dev nettle-dev       # the crypto family
     libssh2-1-dev                    # the ssh family
+    libxlsxwriter-dev python3-openpyxl   # the office family, and an independent reader for it
     openssh-server openssh-sftp-server openssh-client   # its tests and benchmark: a loopback sshd
     libcrypt-cbc-perl libcrypt-rijndael-perl libcrypt-blowfish-perl libcrypt-pbkdf2-perl  # Crypt::CBC
     systemd                          # systemd-socket-activate, used by the activation tests
@@ -33,6 +34,7 @@ rpm_packages=(
     libcurl-devel nginx openssl
     gnutls-devel nettle-devel
     libssh2-devel openssh-server openssh-clients
+    libxlsxwriter-devel python3-openpyxl
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS

@@ -14,3 +14,12 @@ PROGRAMS += $(B)/cb-bench-metrics
 $(B)/cb-bench-metrics: $(B)/tests/bench/bench-metrics.o $(ROUTER_LIB) $(COMMON_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# excel.write_rows against libxlsxwriter itself (issue 10).
+PROGRAMS += $(B)/cb-bench-excel
+
+$(B)/tests/bench/bench-excel.o: ALL_CFLAGS += $(OFFICE_CFLAGS)
+
+$(B)/cb-bench-excel: $(B)/tests/bench/bench-excel.o $(B)/libcb-client.a $(COMMON_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(OFFICE_LIBS) $(LIBS)
