@@ -17,7 +17,7 @@
 #include "tests/client/cb-client.h"
 
 #define CHUNK 1000
-#define NCOLS  10
+#define NCOLS 10
 #define REPS  3
 
 static double now(void)
@@ -89,7 +89,8 @@ static double bridge(const char *socket, const char *path, long rows)
             }
             json_array_append_new(list, row);
         }
-        json_decref(call(c, "write_rows", json_pack("{s:I, s:o}", "row", (json_int_t)start, "rows", list)));
+        json_decref(call(c, "write_rows",
+                         json_pack("{s:I, s:o}", "row", (json_int_t)start, "rows", list)));
     }
     json_decref(call(c, "save_workbook", json_object()));
     t0 = now() - t0;
