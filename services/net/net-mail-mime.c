@@ -313,8 +313,10 @@ static int attachment(curl_mime *mime,
                             "parameter 'attachments': attachment %zu has an unknown encoding '%s'",
                             i, encoding);
     }
-    r = add_part_header(part, &headers, disposition_header(disposition, filename), err);
+    line = disposition_header(disposition, filename);
+    r = add_part_header(part, &headers, line, err);
     free(line);
+    line = NULL;
     if (r >= 0 && cid) {
         r = asprintf(&line, "Content-ID: <%s>", cid) < 0
                     ? OOM(err)
