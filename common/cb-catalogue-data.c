@@ -923,11 +923,76 @@ static const struct cb_function excel_functions[] = {
       .mode = CB_MODE_STATELESS },
 };
 
+/* Module datetime_helper (family core): API.md section 12. */
+#define DT_ZONE                                   \
+    {                                             \
+        .name = "time_zone", .type = CB_TYPE_TEXT \
+    }
+#define DT_AMOUNT(n)                                                              \
+    {                                                                             \
+        .name = (n), .type = CB_TYPE_INT, .default_json = "0", .has_range = true, \
+        .min = -100000000000LL, .max = 100000000000LL                             \
+    }
+
+static const struct cb_param dt_now_params[] = { DT_ZONE };
+
+static const struct cb_param dt_format_params[] = {
+    { .name = "datetime", .type = CB_TYPE_MOMENT },
+    { .name = "pattern", .type = CB_TYPE_TEXT, .default_json = "\"%Y-%m-%dT%H:%M:%S\"" },
+    DT_ZONE,
+    { .name = "locale", .type = CB_TYPE_TEXT, .default_json = "\"C\"" },
+};
+
+static const struct cb_param dt_parse_params[] = {
+    { .name = "text", .type = CB_TYPE_TEXT, .required = true },
+    { .name = "pattern", .type = CB_TYPE_TEXT },
+    DT_ZONE,
+};
+
+static const struct cb_param dt_add_params[] = {
+    { .name = "datetime", .type = CB_TYPE_MOMENT },
+    DT_AMOUNT("years"),
+    DT_AMOUNT("months"),
+    DT_AMOUNT("weeks"),
+    DT_AMOUNT("days"),
+    DT_AMOUNT("hours"),
+    DT_AMOUNT("minutes"),
+    DT_AMOUNT("seconds"),
+    { .name = "end_of_month",
+      .type = CB_TYPE_ENUM,
+      .enum_values = NAMES("wrap", "limit", "preserve") },
+    DT_ZONE,
+};
+
+static const struct cb_param dt_diff_params[] = {
+    { .name = "from", .type = CB_TYPE_MOMENT, .required = true },
+    { .name = "to", .type = CB_TYPE_MOMENT, .required = true },
+    DT_ZONE,
+};
+
+#define DT_FN(n, a, p)                                                            \
+    {                                                                             \
+        .name = (n), .aliases = (a), .params = (p), .n_params = CB_ELEMENTSOF(p), \
+        .idempotent = true, .mode = CB_MODE_STATELESS                             \
+    }
+
+static const struct cb_function datetime_functions[] = {
+    DT_FN("now", NULL, dt_now_params),
+    DT_FN("format", NAMES("format_date"), dt_format_params),
+    DT_FN("parse", NAMES("parse_date"), dt_parse_params),
+    DT_FN("add", NAMES("add_days"), dt_add_params),
+    DT_FN("diff", NAMES("diff_days"), dt_diff_params),
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
       .functions = test_functions,
       .n_functions = CB_ELEMENTSOF(test_functions) },
+    { .name = "datetime_helper",
+      .family = "core",
+      .functions = datetime_functions,
+      .n_functions = CB_ELEMENTSOF(datetime_functions) },
     { .name = "system",
       .family = "router",
       .functions = system_functions,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cb-envelope.h"
@@ -38,6 +39,29 @@ static int answer_error(const json_t *id, struct cb_error *err)
     return write_response(response);
 }
 
+/* The session environment of a one-shot run: what the client sent, else this process's own
+ * TZ and umask, which are the script's (cpan-bridge-exec inherits them). */
+static json_t *own_env(json_t *sent)
+{
+    const char *tz = getenv("TZ");
+    mode_t mask;
+    json_t *env;
+
+    if (json_is_object(sent)) {
+        return json_incref(sent);
+    }
+    env = json_object();
+    mask = umask(022);
+    umask(mask);
+    if (env && tz && *tz) {
+        json_object_set_new(env, "TZ", json_string(tz));
+    }
+    if (env) {
+        json_object_set_new(env, "umask", json_integer(mask));
+    }
+    return env;
+}
+
 static int answer_frame(const struct cb_family *family,
                         struct cb_call *call,
                         const struct cb_config *config,
@@ -61,6 +85,9 @@ static int answer_frame(const struct cb_family *family,
                                             true);
     }
     call->request_id = req.request_id;
+    if (!call->env) {
+        call->env = own_env(req.session_env);
+    }
 
     json_t *response = cb_family_dispatch(family, call, &req);
     r = write_response(response);
@@ -152,5 +179,6 @@ int cb_family_run_oneshot(const struct cb_family *family,
     }
 
     cb_registry_free(call.registry);
+    json_decref(call.env);
     return r < 0 && r != -EPIPE ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -126,6 +126,15 @@ if ($bridge->mode eq 'daemon') {    # a workbook built call by call lives in the
 print "    $xlsx: $r->{result}{size} bytes\n" if $r->{success};
 unlink $xlsx;
 
+print "Dates as DateTime computes them (datetime_helper):\n";
+$r = show('datetime_helper.add months => 1', $bridge->call('datetime_helper', 'add',
+    { datetime => '2026-01-31', months => 1, end_of_month => 'limit', time_zone => 'Europe/Berlin' }));
+print "    2026-01-31 + 1 month (limit) = $r->{result}{iso}\n" if $r->{success};
+$r = show('datetime_helper.add days => 1 across DST', $bridge->call('datetime_helper', 'add',
+    { datetime => '2026-03-28T12:00:00', days => 1, time_zone => 'Europe/Berlin' }));
+print "    2026-03-28T12:00 + 1 day = $r->{result}{iso} (the clocks went forward: 23 hours later)\n"
+    if $r->{success};
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

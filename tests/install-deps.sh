@@ -21,6 +21,7 @@ debian_packages=(
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
+    libdatetime-perl tzdata          # datetime_helper's reference, and the zones
     socat dbus polkitd util-linux    # the tests under a real systemd (tests/systemd)
     rpm rpm2cpio cpio rpmlint debugedit bzip2            # make rpm, make check-rpm
     selinux-policy-dev checkpolicy semodule-utils        # make selinux
@@ -38,6 +39,7 @@ rpm_packages=(
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
+    perl-DateTime tzdata
     socat polkit dbus-broker util-linux
     rpm-build rpmlint systemd-rpm-macros perl-podlators perl-generators bzip2
     selinux-policy-devel
