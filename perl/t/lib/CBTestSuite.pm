@@ -86,6 +86,21 @@ sub launcher_status {
 }
 
 # Sanitizer reports of the daemons land in the launcher's log; any one fails the test file.
+# Under the sanitizers, every instrumented process of a test (daemons and the one-shot
+# processes of process mode, whose stderr is the test's own) writes its reports into one
+# directory, which END reads: a report anywhere fails the test file.
+my $sanitizer_dir;
+if ($ENV{ASAN_OPTIONS} && $ENV{ASAN_OPTIONS} !~ /log_path=/) {
+    $sanitizer_dir = File::Temp::tempdir('cb-asan-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    $ENV{ASAN_OPTIONS} .= ":log_path=$sanitizer_dir/asan";
+    $ENV{UBSAN_OPTIONS} = ($ENV{UBSAN_OPTIONS} // '') . ":log_path=$sanitizer_dir/ubsan";
+}
+
+sub sanitizer_files {
+    return () unless $sanitizer_dir;
+    return grep { -s $_ } glob("$sanitizer_dir/*");
+}
+
 sub sanitizer_report {
     my ($dir) = @_;
     open(my $fh, '<', "$dir/launcher.log") or return undef;
@@ -106,6 +121,12 @@ END {
             $status ||= 1;
         }
         unlink("$dir.conf");
+    }
+    for my $file (sanitizer_files()) {
+        open(my $fh, '<', $file) or next;
+        my @lines = grep { /ERROR|runtime error|SUMMARY|#[0-9] / } <$fh>;
+        print STDERR "# sanitizer report in $file:\n", map { "#   $_" } @lines[0 .. ($#lines < 12 ? $#lines : 12)];
+        $status ||= 1;
     }
     $? = $status;    # the test's own status, or failure after a sanitizer report
 }
