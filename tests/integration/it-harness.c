@@ -227,13 +227,70 @@ const char *it_code(const json_t *response)
     return code ? code : "";
 }
 
+/*
+ * Under the sanitizers, every instrumented process the tests start (daemons, and the
+ * one-shot processes of process mode, whose stderr is ours) reports into one directory; a
+ * report there fails the run, whichever process wrote it.
+ */
+static char sanitizer_dir[64];
+
+static void sanitizer_logs_start(void)
+{
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[1024];
+
+    if (!getenv("CB_SANITIZE") || !asan || strstr(asan, "log_path=")) {
+        return;
+    }
+    snprintf(sanitizer_dir, sizeof sanitizer_dir, "/tmp/cb-it-asan-XXXXXX");
+    if (!mkdtemp(sanitizer_dir)) {
+        sanitizer_dir[0] = '\0';
+        return;
+    }
+    snprintf(opts, sizeof opts, "%s:log_path=%s/asan", asan, sanitizer_dir);
+    setenv("ASAN_OPTIONS", opts, 1);
+    snprintf(opts, sizeof opts, "%s:log_path=%s/ubsan",
+             getenv("UBSAN_OPTIONS") ? getenv("UBSAN_OPTIONS") : "", sanitizer_dir);
+    setenv("UBSAN_OPTIONS", opts, 1);
+}
+
+/* Returns how many reports there were, printing the start of each. */
+static int sanitizer_logs_finish(void)
+{
+    char cmd[256], line[512];
+    int reports = 0;
+    FILE *p;
+
+    if (!sanitizer_dir[0]) {
+        return 0;
+    }
+    snprintf(
+            cmd, sizeof cmd,
+            "for f in %s/*; do [ -s \"$f\" ] && echo \"== $f\" && head -20 \"$f\"; done 2>/dev/null",
+            sanitizer_dir);
+    p = popen(cmd, "r");
+    while (p && fgets(line, sizeof line, p)) {
+        reports += strncmp(line, "== ", 3) == 0;
+        fputs(line, stderr);
+    }
+    if (p) {
+        pclose(p);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sanitizer_dir);
+    (void)system(cmd);
+    return reports;
+}
+
 int it_run(Suite *suite)
 {
-    SRunner *sr = srunner_create(suite);
+    SRunner *sr;
     int failed;
 
+    sanitizer_logs_start();
+    sr = srunner_create(suite);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    failed += sanitizer_logs_finish();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
