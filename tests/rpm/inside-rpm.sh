@@ -99,6 +99,38 @@ else
     journalctl -b --no-pager -n 20 -u cpan-bridge.service | sed 's/^/    | /'
 fi
 is "  its user" "$(systemctl show -P User "cpan-bridge-core@$A_UID.service")" "$A_UID"
+# One call per installed family, through the installed client in daemon mode: the instance
+# must start under systemd, inside its unit's sandbox, and answer.
+family_call() { # $1 user, $2 family, $3 module, $4 function, $5 params (Perl), $6 accepted error code
+    runuser -u "$1" -- env PERL5LIB=$PERLDIR CPAN_BRIDGE_FALLBACK=0 perl -MCPANBridge -e '
+        my ($module, $function, $params, $accept) = @ARGV;
+        my $b = CPANBridge->new;
+        my $r = $b->call($module, $function, eval $params);
+        die "answered in " . $b->mode . " mode\n" unless $b->mode eq "daemon";
+        die "$module.$function: " . ($r->{error_code} // "?") . ": " . ($r->{error} // "") . "\n"
+            unless $r->{success} || ($accept && ($r->{error_code} // "") eq $accept);
+        print "$module.$function answered\n";' "$3" "$4" "$5" "${6:-}"
+}
+
+family_smoke() { # $1 family, then family_call's module, function, params and accepted code
+    local fam=$1
+    shift
+    rpm -q "cpan-bridge-$fam" >/dev/null 2>&1 || return 0
+    check "cpan-bridge-$fam: $1.$2 in daemon mode" family_call "$CB_USER_A" "$fam" "$@"
+    if wait_until 5 systemctl is-active --quiet "cpan-bridge-$fam@$A_UID.service"; then
+        ok "  cpan-bridge-$fam@$A_UID.service started for the call, as uid $(systemctl show -P User "cpan-bridge-$fam@$A_UID.service")"
+    else
+        failed "  cpan-bridge-$fam@$A_UID.service: $(systemctl is-active "cpan-bridge-$fam@$A_UID.service")"
+        journalctl -b --no-pager -n 20 -u "cpan-bridge-$fam@$A_UID.service" | sed 's/^/    | /'
+    fi
+}
+family_smoke db database connect '{ dsn => "dbi:SQLite:dbname=:memory:" }'
+family_smoke net email_helper validate_email '{ address => "ops@example.com" }'
+family_smoke crypto crypto hash '{ data => "abc", algorithm => "sha256" }'
+family_smoke office excel write_workbook '{ filename => "/tmp/cb-rpm-smoke.xlsx", sheets => [ { name => "S", rows => [ [ 1, "a" ] ] } ] }'
+family_smoke ssh sftp connect '{ hostname => "127.0.0.1", port => 1, username => "nobody", password => "x", timeout => 5 }' E_BACKEND
+rm -f /tmp/cb-rpm-smoke.xlsx
+
 if perl_ping "$CB_USER_OUT" >"$OUT" 2>&1; then
     failed "$CB_USER_OUT (not in the clients group): test.ping succeeded"
 else
