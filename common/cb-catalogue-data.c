@@ -984,6 +984,95 @@ static const struct cb_function datetime_functions[] = {
     DT_FN("diff", NAMES("diff_days"), dt_diff_params),
 };
 
+/* Module logging_helper (family core): API.md section 13. */
+#define LOG_LEVELS NAMES("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL")
+#define LOG_LOGGER_ID                                                        \
+    {                                                                        \
+        .name = "logger_id", .type = CB_TYPE_HANDLE, .handle_kind = "logger" \
+    }
+#define LOG_EVENT_PARAMS                                                                            \
+    { .name = "message", .type = CB_TYPE_DATA }, LOG_LOGGER_ID,                                     \
+            { .name = "filename", .type = CB_TYPE_TEXT },                                           \
+            { .name = "line", .type = CB_TYPE_INT, .has_range = true, .min = 0, .max = 100000000 }, \
+            { .name = "package", .type = CB_TYPE_TEXT },                                            \
+    {                                                                                               \
+        .name = "enhanced", .type = CB_TYPE_BOOL, .default_json = "false"                           \
+    }
+
+static const struct cb_param log_init_params[] = {
+    { .name = "config", .type = CB_TYPE_CONFIG },
+    { .name = "config_file", .type = CB_TYPE_PATH },
+    { .name = "level", .type = CB_TYPE_ENUM, .enum_values = LOG_LEVELS },
+};
+
+static const struct cb_param log_get_logger_params[] = {
+    { .name = "category", .type = CB_TYPE_TEXT, .default_json = "\"main\"" },
+    { .name = "level", .type = CB_TYPE_ENUM, .enum_values = LOG_LEVELS },
+    { .name = "caller_depth", .type = CB_TYPE_INT },
+};
+
+static const struct cb_param log_log_params[] = {
+    { .name = "level", .type = CB_TYPE_ENUM, .required = true, .enum_values = LOG_LEVELS },
+    LOG_EVENT_PARAMS,
+};
+
+static const struct cb_param log_at_params[] = { LOG_EVENT_PARAMS };
+
+static const struct cb_param log_level_params[] = {
+    { .name = "level", .type = CB_TYPE_ENUM, .required = true, .enum_values = LOG_LEVELS },
+    LOG_LOGGER_ID,
+};
+
+static const struct cb_param log_logger_params[] = { LOG_LOGGER_ID };
+
+#define LOG_FN(n, p, ...)                                                                      \
+    {                                                                                          \
+        .name = (n), .params = (p), .n_params = CB_ELEMENTSOF(p), .mode = CB_MODE_REBUILDABLE, \
+        .uses = NAMES("logger", "log_config"), __VA_ARGS__                                     \
+    }
+
+static const struct cb_function logging_functions[] = {
+    { .name = "init",
+      .params = log_init_params,
+      .n_params = CB_ELEMENTSOF(log_init_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "log_config" },
+    { .name = "initialized",
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("log_config") },
+    { .name = "get_logger",
+      .aliases = NAMES("init_logger"),
+      .params = log_get_logger_params,
+      .n_params = CB_ELEMENTSOF(log_get_logger_params),
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "logger",
+      .uses = NAMES("log_config") },
+    LOG_FN("log", log_log_params, .aliases = NAMES("log_message")),
+    LOG_FN("log_trace", log_at_params),
+    LOG_FN("log_debug", log_at_params),
+    LOG_FN("log_info", log_at_params),
+    LOG_FN("log_warn", log_at_params, .aliases = NAMES("log_warning")),
+    LOG_FN("log_error", log_at_params),
+    LOG_FN("log_fatal", log_at_params),
+    LOG_FN("logdie", log_at_params),
+    LOG_FN("set_level", log_level_params, .idempotent = true),
+    LOG_FN("get_level", log_logger_params, .idempotent = true),
+    LOG_FN("is_enabled", log_level_params, .idempotent = true),
+    LOG_FN("is_trace", log_logger_params, .idempotent = true),
+    LOG_FN("is_debug", log_logger_params, .idempotent = true),
+    LOG_FN("is_info", log_logger_params, .idempotent = true),
+    LOG_FN("is_warn", log_logger_params, .idempotent = true),
+    LOG_FN("is_error", log_logger_params, .idempotent = true),
+    LOG_FN("is_fatal", log_logger_params, .idempotent = true),
+    { .name = "cleanup_logger",
+      .params = log_logger_params,
+      .n_params = CB_ELEMENTSOF(log_logger_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("logger"),
+      .ends = "logger" },
+};
+
 const struct cb_module cb_catalogue_table[] = {
     { .name = "test",
       .family = "core",
@@ -993,6 +1082,10 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "core",
       .functions = datetime_functions,
       .n_functions = CB_ELEMENTSOF(datetime_functions) },
+    { .name = "logging_helper",
+      .family = "core",
+      .functions = logging_functions,
+      .n_functions = CB_ELEMENTSOF(logging_functions) },
     { .name = "system",
       .family = "router",
       .functions = system_functions,

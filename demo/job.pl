@@ -135,6 +135,27 @@ $r = show('datetime_helper.add days => 1 across DST', $bridge->call('datetime_he
 print "    2026-03-28T12:00 + 1 day = $r->{result}{iso} (the clocks went forward: 23 hours later)\n"
     if $r->{success};
 
+print "Logging as Log::Log4perl logs (logging_helper):\n";
+my $log = "/tmp/cpan-bridge-demo-$$.log";
+show('logging_helper.init (a File and a Screen appender)', $bridge->call('logging_helper', 'init', { config => <<"CFG" }));
+log4perl.rootLogger = INFO, File, Screen
+log4perl.appender.File = Log::Log4perl::Appender::File
+log4perl.appender.File.filename = $log
+log4perl.appender.File.layout = Log::Log4perl::Layout::PatternLayout
+log4perl.appender.File.layout.ConversionPattern = %d %-5p [%c] %m%n
+log4perl.appender.Screen = Log::Log4perl::Appender::Screen
+log4perl.appender.Screen.stderr = 0
+log4perl.appender.Screen.layout = Log::Log4perl::Layout::PatternLayout
+log4perl.appender.Screen.layout.ConversionPattern =     screen: %p %m%n
+CFG
+$bridge->call('logging_helper', 'get_logger', { category => 'Demo::Job' });
+show('logging_helper.log_warn', $bridge->call('logging_helper', 'log_warn', { message => 'Kunde 2 hat kein Datum' }));
+show('logging_helper.log_debug (below INFO: not logged)', $bridge->call('logging_helper', 'log_debug', { message => 'hidden' }));
+if (open(my $fh, '<:encoding(UTF-8)', $log)) {
+    print "    $log: $_" while <$fh>;
+}
+unlink $log;
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

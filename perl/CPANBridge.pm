@@ -516,12 +516,27 @@ sub call_python {
     $st->{last_attempts} = $self->{attempts};
     $st->{last_mode}     = $self->{mode};
     $self->{last_error} = $r->{success} ? $self->{note} : ($r->{error} // $r->{error_code} // 'failed');
+    _print_screen($r->{result}{screen}) if ref $r->{result} eq 'HASH' && ref $r->{result}{screen} eq 'ARRAY';
     $self->_debug("$key: " . ($r->{success} ? 'ok' : "$r->{error_code}: $r->{error}") . " ($self->{mode})")
         if $self->{debug} || $DEBUG_LEVEL;
     return $r;
 }
 
 { no warnings 'once'; *call = \&call_python; }
+
+# logging_helper's Screen appenders: their lines are the script's, on its own STDOUT or STDERR.
+sub _print_screen {
+    my ($lines) = @_;
+    for my $line (@$lines) {
+        next unless ref $line eq 'HASH' && defined $line->{text};
+        my $text = $line->{text};
+        my $fh = ($line->{stream} // '') eq 'stdout' ? \*STDOUT : \*STDERR;
+        # UTF-8 bytes, unless the handle encodes for itself (binmode :encoding(UTF-8)).
+        utf8::encode($text) unless grep { /utf8|encoding/ } PerlIO::get_layers($fh);
+        print {$fh} $text;
+    }
+    return;
+}
 
 sub _dispatch {
     my ($self, $module, $function, $params) = @_;

@@ -22,6 +22,7 @@ debian_packages=(
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
     libdatetime-perl tzdata          # datetime_helper's reference, and the zones
+    liblog-log4perl-perl             # logging_helper's reference
     socat dbus polkitd util-linux    # the tests under a real systemd (tests/systemd)
     rpm rpm2cpio cpio rpmlint debugedit bzip2            # make rpm, make check-rpm
     selinux-policy-dev checkpolicy semodule-utils        # make selinux
@@ -39,7 +40,7 @@ rpm_packages=(
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
-    perl-DateTime tzdata
+    perl-DateTime tzdata perl-Log-Log4perl
     socat polkit dbus-broker util-linux
     rpm-build rpmlint systemd-rpm-macros perl-podlators perl-generators bzip2
     selinux-policy-devel

@@ -9,8 +9,12 @@
 #include "common/cb-family.h"
 
 /* Per-session state of the core family. */
+struct log_config;
+
 struct core_session {
     int64_t counter;
+    struct log_config *log; /* logging_helper's configuration, NULL until first used */
+    int64_t log_start_ms;
 };
 
 extern const struct cb_family core_family;
@@ -76,3 +80,27 @@ int core_dt_format(struct cb_call *call, json_t **ret, struct cb_error *err);
 int core_dt_parse(struct cb_call *call, json_t **ret, struct cb_error *err);
 int core_dt_add(struct cb_call *call, json_t **ret, struct cb_error *err);
 int core_dt_diff(struct cb_call *call, json_t **ret, struct cb_error *err);
+
+/* core-logging.c */
+void core_logger_free(void *object);
+int core_log_init(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_initialized(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_get_logger(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_log(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_trace(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_debug(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_info(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_warn(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_error(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_fatal(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_logdie(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_set_level(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_get_level(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_enabled(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_trace(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_debug(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_info(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_warn(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_error(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_is_fatal(struct cb_call *call, json_t **ret, struct cb_error *err);
+int core_log_cleanup(struct cb_call *call, json_t **ret, struct cb_error *err);
