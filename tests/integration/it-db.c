@@ -388,6 +388,40 @@ START_TEST(test_query_cancelled_when_client_goes_away)
 }
 END_TEST
 
+/*
+ * SQLite: a statement that would never end is interrupted (sqlite3_interrupt) when its client
+ * goes away. It reads a table, so while it runs its shared lock keeps every writer out; once
+ * interrupted, another session's write goes through at once. Without the interrupt the write
+ * waits out the busy timeout and fails.
+ */
+START_TEST(test_sqlite_statement_interrupted_when_client_goes_away)
+{
+    struct cb_client *a, *b;
+    char dsn[400];
+    json_t *req;
+
+    snprintf(dsn, sizeof dsn, "dbi:SQLite:dbname=%s/interrupt.db", lite_dir);
+    a = it_connect(&it_current);
+    b = it_connect(&it_current);
+    free(connect_to(b, dsn));
+    run_sql(b, "CREATE TABLE one (x INTEGER)");
+    run_sql(b, "INSERT INTO one VALUES (1)");
+    free(connect_to(a, dsn));
+    req = json_pack("{s:i, s:s, s:s, s:{s:s}}", "id", 902, "module", "database", "function",
+                    "execute_immediate", "params", "sql",
+                    "SELECT count(*) FROM one, (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL "
+                    "SELECT n + 1 FROM c) SELECT n FROM c)");
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+    usleep(300 * 1000);
+
+    cb_client_free(a);
+    run_sql(b, "INSERT INTO one VALUES (2)");
+    ck_assert_int_eq(scalar(b, "SELECT count(*) FROM one"), 2);
+    cb_client_free(b);
+}
+END_TEST
+
 static bool column_nullable(json_t *resp, size_t i)
 {
     json_t *info = json_object_get(json_object_get(resp, "result"), "column_info");
@@ -799,6 +833,7 @@ static Suite *db_suite(void)
     tcase_add_loop_test(tc, test_connect_cached_becomes_current_again, 0, n);
     tcase_add_test(tc, test_slow_query_does_not_delay_other_sessions);
     tcase_add_test(tc, test_query_cancelled_when_client_goes_away);
+    tcase_add_test(tc, test_sqlite_statement_interrupted_when_client_goes_away);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
     suite_add_tcase(s, tc);
     return s;
