@@ -155,20 +155,30 @@ int core_from_local(const struct core_local *l, const char *zone, int64_t *ret)
 int core_strftime(const char *pattern,
                   int64_t epoch,
                   const char *zone,
-                  locale_t loc,
+                  const char *locale,
                   char *buf,
                   size_t size)
 {
     time_t t = (time_t)epoch;
     struct tm tm;
+    locale_t loc;
     size_t n = 0;
+    int r;
 
-    /* Under the lock: %Z reads the zone's abbreviation from libc's own storage. */
+    /* Under the lock: %Z reads the zone's abbreviation from libc's own storage, and
+     * newlocale reads the environment, which set_zone changes. */
     pthread_mutex_lock(&tz_lock);
+    loc = newlocale(LC_ALL_MASK, locale, (locale_t)0);
+    if (!loc) {
+        pthread_mutex_unlock(&tz_lock);
+        return -ENOENT;
+    }
     set_zone(zone);
     if (localtime_r(&t, &tm)) {
         n = strftime_l(buf, size, pattern, &tm, loc);
     }
+    freelocale(loc);
     pthread_mutex_unlock(&tz_lock);
-    return n > 0 || !*pattern ? 0 : -ERANGE;
+    r = n > 0 || !*pattern ? 0 : -ERANGE;
+    return r;
 }

@@ -88,7 +88,6 @@ int core_dt_format(struct cb_call *call, json_t **ret, struct cb_error *err)
     const char *locale = cb_json_get_string(call->params, "locale", "C");
     struct core_moment m;
     char buf[4096], *expanded;
-    locale_t loc;
     int r;
 
     if (!zone) {
@@ -98,15 +97,13 @@ int core_dt_format(struct cb_call *call, json_t **ret, struct cb_error *err)
     if (r < 0) {
         return r;
     }
-    loc = newlocale(LC_ALL_MASK, locale, (locale_t)0);
-    if (!loc) {
+    expanded = expand_nanoseconds(pattern, m.ns);
+    r = expanded ? core_strftime(expanded, m.epoch, zone, locale, buf, sizeof buf) : -ENOMEM;
+    free(expanded);
+    if (r == -ENOENT) {
         return cb_error_set(err, CB_E_INVALID_PARAM, "locale '%s' is not installed on this host",
                             locale);
     }
-    expanded = expand_nanoseconds(pattern, m.ns);
-    r = expanded ? core_strftime(expanded, m.epoch, zone, loc, buf, sizeof buf) : -ENOMEM;
-    freelocale(loc);
-    free(expanded);
     if (r < 0) {
         return r == -ENOMEM
                        ? OOM(err)

@@ -48,7 +48,7 @@ int core_from_local(const struct core_local *l, const char *zone, int64_t *ret);
 int core_strftime(const char *pattern,
                   int64_t epoch,
                   const char *zone,
-                  locale_t loc,
+                  const char *locale,
                   char *buf,
                   size_t size);
 
