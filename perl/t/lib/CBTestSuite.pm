@@ -6,6 +6,7 @@ package CBTestSuite;
 
 use strict;
 use warnings;
+use Cwd ();
 use File::Temp ();
 use FindBin ();
 use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
@@ -16,8 +17,16 @@ use Exporter 'import';
 my @started;
 my $owner = $$;    # only the test process itself stops its suites (not forked children)
 
-sub build_dir {
+# Absolute, once: a test that changes directory (to try relative paths) must still be able to
+# stop its suite from END; with make's CB_BUILD_DIR=build it could not, and the suite ran on.
+my $build_dir = do {
     my $d = $ENV{CB_BUILD_DIR} // "$FindBin::Bin/../../build";
+    $d = Cwd::abs_path($d) // $d;
+    $d;
+};
+
+sub build_dir {
+    my $d = $build_dir;
     die "no build directory at $d (run make, or set CB_BUILD_DIR)\n" unless -x "$d/cpan-bridge-dev";
     return $d;
 }
