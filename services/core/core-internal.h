@@ -41,6 +41,8 @@ struct core_local {
 int64_t core_days_from_civil(int64_t y, int64_t m, int64_t d);
 void core_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 bool core_is_leap(int64_t y);
+/* 1 = Monday ... 7 = Sunday, as DateTime counts. */
+int core_weekday(int64_t days);
 int core_month_length(int64_t y, int m);
 bool core_zone_valid(const char *zone);
 int core_to_local(int64_t epoch, const char *zone, struct core_local *ret);

@@ -56,7 +56,7 @@ static void date_format(struct cb_buf *b, const char *fmt, const struct log_even
         return;
     }
     days_n = core_days_from_civil(l.year, l.month, l.day);
-    dow = (int)(((days_n % 7) + 7 + 3) % 7);
+    dow = core_weekday(days_n) - 1;
     for (const char *p = fmt; *p;) {
         size_t run = 1;
 

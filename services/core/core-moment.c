@@ -168,7 +168,7 @@ int core_moment_param(struct cb_call *call,
     return core_local_to_epoch(&l, has_offset, zone, &ret->epoch, err);
 }
 
-static int weekday(int64_t days)
+int core_weekday(int64_t days)
 {
     return (int)(((days % 7) + 7 + 3) % 7) + 1; /* 1 = Monday; 1970-01-01 was a Thursday */
 }
@@ -176,7 +176,7 @@ static int weekday(int64_t days)
 /* 53 when the year starts on a Thursday, or on a Wednesday in a leap year. */
 static int weeks_in_year(int64_t year)
 {
-    int jan1 = weekday(core_days_from_civil(year, 1, 1));
+    int jan1 = core_weekday(core_days_from_civil(year, 1, 1));
 
     return jan1 == 4 || (jan1 == 3 && core_is_leap(year)) ? 53 : 52;
 }
@@ -204,7 +204,7 @@ json_t *core_moment_json(const struct core_moment *m, const char *zone)
         return NULL;
     }
     days = core_days_from_civil(l.year, l.month, l.day);
-    dow = weekday(days);
+    dow = core_weekday(days);
     doy = (int)(days - core_days_from_civil(l.year, 1, 1)) + 1;
     o = l.offset < 0 ? -l.offset : l.offset;
     snprintf(off, sizeof off, "%c%02ld:%02ld", l.offset < 0 ? '-' : '+', o / 3600, (o / 60) % 60);

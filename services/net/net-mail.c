@@ -40,6 +40,7 @@ struct smtp {
     struct net_address *from, *to, *cc, *bcc, *reply_to;
     size_t n_from, n_to, n_cc, n_bcc, n_reply_to;
     curl_mime *mime;
+    bool refused; /* our address policy closed the door (curl holds its address) */
 };
 
 /* Keeps the server's replies; curl calls this only with CURLOPT_VERBOSE on. */
@@ -130,7 +131,7 @@ static int connection_options(struct smtp *m, struct cb_error *err)
     (void)curl_easy_setopt(m->h, CURLOPT_DEBUGFUNCTION, on_debug);
     (void)curl_easy_setopt(m->h, CURLOPT_DEBUGDATA, m);
     (void)curl_easy_setopt(m->h, CURLOPT_WRITEFUNCTION, discard);
-    net_set_address_policy(m->h, m->call->config, &(bool){ false });
+    net_set_address_policy(m->h, m->call->config, &m->refused);
     return 0;
 }
 
@@ -299,6 +300,12 @@ static int message_headers(struct smtp *m, char *message_id, size_t id_size, str
 
 static int smtp_failed(struct smtp *m, CURLcode rc, const char *what, struct cb_error *err)
 {
+    if (m->refused) {
+        return cb_error_set(
+                err, CB_E_DENIED,
+                "%s via %s: the address is link-local or a metadata service, which [http] refuse_link_local forbids",
+                what, m->url);
+    }
     long code = 0;
     char text[24];
 

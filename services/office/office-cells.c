@@ -130,11 +130,7 @@ static int parse_date(const char *s, lxw_datetime *dt, bool *ret_time)
     return 0;
 }
 
-int office_check_cell(const struct office_book *b,
-                      const struct office_sheet *s,
-                      int64_t row,
-                      int64_t col,
-                      struct cb_error *err)
+int office_check_limits(int64_t row, int64_t col, struct cb_error *err)
 {
     if (row < 0 || row >= OFFICE_MAX_ROWS) {
         return cb_error_set(err, CB_E_INVALID_PARAM,
@@ -144,13 +140,24 @@ int office_check_cell(const struct office_book *b,
         return cb_error_set(err, CB_E_INVALID_PARAM,
                             "column %lld is outside Excel's columns 0 to 16,383", (long long)col);
     }
-    if (b->constant_memory && row < s->last_row) {
+    return 0;
+}
+
+int office_check_cell(const struct office_book *b,
+                      const struct office_sheet *s,
+                      int64_t row,
+                      int64_t col,
+                      struct cb_error *err)
+{
+    int r = office_check_limits(row, col, err);
+
+    if (r >= 0 && b->constant_memory && row < s->last_row) {
         return cb_error_set(
                 err, CB_E_INVALID_PARAM,
                 "row %lld comes after row %lld in constant_memory mode, which writes rows in order",
                 (long long)row, (long long)s->last_row);
     }
-    return 0;
+    return r;
 }
 
 static lxw_format *date_format(struct office_book *b, bool with_time)

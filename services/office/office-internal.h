@@ -103,7 +103,8 @@ int office_write_cell(struct office_book *b,
                       bool dry,
                       enum office_type *ret_type,
                       struct cb_error *err);
-/* A row or column number within Excel's limits, or E_INVALID_PARAM naming `what`. */
+/* A cell within Excel's limits; office_check_cell adds constant_memory's row order. */
+int office_check_limits(int64_t row, int64_t col, struct cb_error *err);
 int office_check_cell(const struct office_book *b,
                       const struct office_sheet *s,
                       int64_t row,

@@ -37,10 +37,7 @@ struct range {
     int64_t fr, fc, lr, lc;
 };
 
-static int range_of(struct cb_call *call,
-                    const struct office_ctx *ctx,
-                    struct range *r,
-                    struct cb_error *err)
+static int range_of(struct cb_call *call, struct range *r, struct cb_error *err)
 {
     int x;
 
@@ -51,11 +48,9 @@ static int range_of(struct cb_call *call,
     if (r->lr < r->fr || r->lc < r->fc) {
         return cb_error_set(err, CB_E_INVALID_PARAM, "the range ends before it starts");
     }
-    /* The layout calls are not cell writes: constant_memory's row order does not bind them. */
-    x = office_check_cell(ctx->book, &(struct office_sheet){ .last_row = -1 }, r->fr, r->fc, err);
-    return x < 0 ? x
-                 : office_check_cell(ctx->book, &(struct office_sheet){ .last_row = -1 }, r->lr,
-                                     r->lc, err);
+    /* Layout calls are not cell writes: constant_memory's row order does not bind them. */
+    x = office_check_limits(r->fr, r->fc, err);
+    return x < 0 ? x : office_check_limits(r->lr, r->lc, err);
 }
 
 int office_set_column(struct cb_call *call, json_t **ret, struct cb_error *err)
@@ -124,7 +119,7 @@ int office_merge_range(struct cb_call *call, json_t **ret, struct cb_error *err)
     if (r < 0) {
         return r;
     }
-    r = range_of(call, &ctx, &g, err);
+    r = range_of(call, &g, err);
     if (r >= 0 && g.fr == g.lr && g.fc == g.lc) {
         r = cb_error_set(err, CB_E_INVALID_PARAM, "a merged range needs more than one cell");
     }
@@ -159,7 +154,7 @@ int office_freeze_panes(struct cb_call *call, json_t **ret, struct cb_error *err
     if (r < 0) {
         return r;
     }
-    r = office_check_cell(ctx.book, &(struct office_sheet){ .last_row = -1 }, row, col, err);
+    r = office_check_limits(row, col, err);
     if (r >= 0) {
         worksheet_freeze_panes(ctx.sheet->ws, (lxw_row_t)row, (lxw_col_t)col);
         *ret = json_pack("{s:I, s:I}", "row", (json_int_t)row, "col", (json_int_t)col);
@@ -180,7 +175,7 @@ int office_autofilter(struct cb_call *call, json_t **ret, struct cb_error *err)
     if (r < 0) {
         return r;
     }
-    r = range_of(call, &ctx, &g, err);
+    r = range_of(call, &g, err);
     if (r >= 0) {
         r = office_lxw_error(worksheet_autofilter(ctx.sheet->ws, (lxw_row_t)g.fr, (lxw_col_t)g.fc,
                                                   (lxw_row_t)g.lr, (lxw_col_t)g.lc),
