@@ -85,6 +85,7 @@ include services/net/build.mk
 include services/crypto/build.mk
 include services/ssh/build.mk
 include services/office/build.mk
+include services/xml/build.mk
 include tools/cpan-bridgectl/build.mk
 include tests/build.mk
 include tests/corpus/build.mk

@@ -605,6 +605,116 @@ static const struct cb_function crypto_functions[] = {
       .ends = "cipher" },
 };
 
+/* Modules xml_helper and xpath (family xml): API.md sections 8 and 9. */
+#define XML_SOURCE_PARAMS                                                        \
+    { .name = "source",                                                          \
+      .type = CB_TYPE_MARKUP,                                                    \
+      .required = true,                                                          \
+      .path_unless_markup = true,                                                \
+      .aliases = NAMES("filename", "xml_string", "xml") },                       \
+    {                                                                            \
+        .name = "source_type", .type = CB_TYPE_ENUM, .default_json = "\"auto\"", \
+        .enum_values = NAMES("auto", "string", "file")                           \
+    }
+#define XPATH_DOCUMENT_ID                                                        \
+    {                                                                            \
+        .name = "document_id", .type = CB_TYPE_HANDLE, .handle_kind = "document" \
+    }
+#define XPATH_NODE_ID                                                    \
+    {                                                                    \
+        .name = "node_id", .type = CB_TYPE_HANDLE, .handle_kind = "node" \
+    }
+
+static const struct cb_param xml_in_params[] = {
+    XML_SOURCE_PARAMS,
+    { .name = "options", .type = CB_TYPE_OBJ, .default_json = "{}" },
+};
+
+static const struct cb_param xml_out_params[] = {
+    { .name = "data", .type = CB_TYPE_DATA, .required = true },
+    { .name = "options", .type = CB_TYPE_OBJ, .default_json = "{}" },
+};
+
+static const struct cb_param xml_value_params[] = {
+    { .name = "value", .type = CB_TYPE_DATA, .required = true },
+};
+
+static const struct cb_param xpath_load_params[] = {
+    XML_SOURCE_PARAMS,
+};
+
+static const struct cb_param xpath_query_params[] = {
+    { .name = "xpath", .type = CB_TYPE_XPATH, .required = true, .aliases = NAMES("expression") },
+    XPATH_DOCUMENT_ID,
+    XPATH_NODE_ID,
+    { .name = "namespaces", .type = CB_TYPE_OBJ, .default_json = "{}" },
+};
+
+static const struct cb_param xpath_to_string_params[] = {
+    XPATH_NODE_ID,
+    XPATH_DOCUMENT_ID,
+};
+
+static const struct cb_param xpath_close_params[] = {
+    XPATH_DOCUMENT_ID,
+};
+
+#define XML_PARAMS(a) .params = (a), .n_params = CB_ELEMENTSOF(a)
+
+static const struct cb_function xml_helper_functions[] = {
+    { .name = "xml_in", XML_PARAMS(xml_in_params), .idempotent = true, .mode = CB_MODE_STATELESS },
+    { .name = "xml_out", XML_PARAMS(xml_out_params), .idempotent = true, .mode = CB_MODE_STATELESS },
+    { .name = "escape_xml",
+      XML_PARAMS(xml_value_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+    { .name = "unescape_xml",
+      XML_PARAMS(xml_value_params),
+      .idempotent = true,
+      .mode = CB_MODE_STATELESS },
+};
+
+static const struct cb_function xpath_functions[] = {
+    { .name = "load",
+      .aliases = NAMES("load_file", "load_xml_string", "new"),
+      XML_PARAMS(xpath_load_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .creates = "document" },
+    { .name = "find",
+      .aliases = NAMES("findnodes", "find_nodes", "find_in_node"),
+      XML_PARAMS(xpath_query_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("document") },
+    { .name = "findvalue",
+      XML_PARAMS(xpath_query_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("document") },
+    { .name = "exists",
+      XML_PARAMS(xpath_query_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("document") },
+    { .name = "count",
+      XML_PARAMS(xpath_query_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("document") },
+    { .name = "to_string",
+      XML_PARAMS(xpath_to_string_params),
+      .idempotent = true,
+      .mode = CB_MODE_REBUILDABLE,
+      .uses = NAMES("document") },
+    { .name = "close",
+      .aliases = NAMES("dispose_document"),
+      XML_PARAMS(xpath_close_params),
+      .mode = CB_MODE_STATELESS,
+      .uses = NAMES("document"),
+      .ends = "document" },
+};
+
 /* Module sftp (family ssh): API.md section 6. */
 #define SFTP_SESSION_ID                                                             \
     {                                                                               \
@@ -1115,6 +1225,14 @@ const struct cb_module cb_catalogue_table[] = {
       .family = "crypto",
       .functions = crypto_functions,
       .n_functions = CB_ELEMENTSOF(crypto_functions) },
+    { .name = "xml_helper",
+      .family = "xml",
+      .functions = xml_helper_functions,
+      .n_functions = CB_ELEMENTSOF(xml_helper_functions) },
+    { .name = "xpath",
+      .family = "xml",
+      .functions = xpath_functions,
+      .n_functions = CB_ELEMENTSOF(xpath_functions) },
 };
 
 const size_t cb_catalogue_table_size = CB_ELEMENTSOF(cb_catalogue_table);

@@ -249,14 +249,14 @@ static int coerce_value(const struct param_check *c, json_t *v, json_t **ret)
         return coerce_path(c, v, ret);
     case CB_TYPE_HANDLE:
         return coerce_handle(c, v, ret);
+    case CB_TYPE_EMAIL:
+        return coerce_addresses(c, v, ret);
     case CB_TYPE_SQL:
     case CB_TYPE_XPATH:
     case CB_TYPE_REGEX:
     case CB_TYPE_MARKUP:
     case CB_TYPE_CONFIG:
     case CB_TYPE_DSN:
-    case CB_TYPE_EMAIL:
-        return coerce_addresses(c, v, ret);
     case CB_TYPE_URL:
     case CB_TYPE_HOST:
     case CB_TYPE_RPATH:

@@ -145,6 +145,9 @@ static json_t *param_to_json(const struct cb_param *p)
     if (p->handle_kind) {
         json_object_set_new(o, "handle_kind", json_string(p->handle_kind));
     }
+    if (p->path_unless_markup) {
+        json_object_set_new(o, "path_unless_markup", json_true());
+    }
     if (p->item_paths) {
         json_object_set_new(o, "item_paths", names_to_json(p->item_paths));
     }

@@ -62,6 +62,9 @@ struct cb_param {
     /* CB_TYPE_ARR of objects: the keys of each element that hold local paths, which the
      * client makes absolute as it does `path` parameters. NULL-terminated, or NULL. */
     const char *const *item_paths;
+    /* CB_TYPE_MARKUP: the value is a file's path when it is not XML (does not start with
+     * '<'), so the client makes it absolute then, as it does `path` parameters. */
+    bool path_unless_markup;
 };
 
 struct cb_function {

@@ -83,6 +83,7 @@ static const struct key_spec keys[] = {
     KEY("ssh", "known_hosts", KEY_STRING, ssh_known_hosts, 0),
     KEY("crypto", "fips", KEY_STRING, crypto_fips, 0),
     KEY("crypto", "allow_legacy", KEY_BOOL, crypto_allow_legacy, 0),
+    KEY_RANGE("xml", "max_document_size", KEY_U64, xml_max_document, 1, 1ULL << 40),
 };
 
 static char *strip(char *s)

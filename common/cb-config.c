@@ -58,6 +58,7 @@ struct cb_config *cb_config_new_default(void)
         .smtp_host = strdup("localhost"),
         .smtp_port = 25,
         .crypto_fips = strdup("auto"),
+        .xml_max_document = 64ULL << 20,
     };
     return c;
 }

@@ -92,6 +92,9 @@ struct cb_config {
     /* [crypto] */
     char *crypto_fips;        /* "auto" (the host's FIPS mode), "yes" or "no" */
     bool crypto_allow_legacy; /* MD5 key derivation and Blowfish even under FIPS */
+
+    /* [xml] */
+    uint64_t xml_max_document; /* bytes of one XML document, text or file */
 };
 
 struct cb_config_pair {

@@ -244,6 +244,14 @@ sub _outgoing_params {
         $params = { %$params } unless $copied++;
         $params->{$p} = $abs;
     }
+    # XML text or a file's path (xml_helper.xml_in, xpath.load): a path when it is not XML.
+    for my $p (@{ $info->{markup_paths} || [] }) {
+        my $v = $params->{$p};
+        next if !defined $v || ref $v || ($params->{source_type} // '') eq 'string' || $v =~ /\A\s*(?:\x{feff}|\xef\xbb\xbf)?</;
+        my $abs = _absolute($v) // next;
+        $params = { %$params } unless $copied++;
+        $params->{$p} = $abs;
+    }
     # Paths inside the elements of an array (attachments => [{ file => 'report.csv' }]).
     for my $p (keys %{ $info->{item_paths} || {} }) {
         my $list = $params->{$p};
@@ -654,19 +662,35 @@ sub _walk_scalars {
 }
 
 # A copy of $v with every string that is a key of %$map replaced by its value.
+# Replaces handle ids by the map's (process mode's first ids and their rebuilt ones). A child
+# id names its parent ("C-<n>-<uid>-<run>-<m>" inside "P-<uid>-<run>-<n>", DESIGN.md), so a
+# node or statement id follows its rebuilt parent too.
 sub _map_ids {
-    my ($v, $map, $depth) = @_;
+    my ($v, $map, $depth, $parents) = @_;
     $depth //= 0;
+    $parents //= { map { (_parent_key($_), _parent_key($map->{$_})) }
+                   grep { defined _parent_key($_) && defined _parent_key($map->{$_}) } keys %$map };
     my $r = ref $v;
     if (!$r) {
         return $v unless defined $v;
         my $c = $v;
-        return exists $map->{$c} ? $map->{$c} : $v;
+        return $map->{$c} if exists $map->{$c};
+        return $v unless %$parents && $c =~ /\A(.+)-([0-9a-f]+)-(\d+)-([0-9a-f]+)-([0-9a-f]+)\z/;
+        my $to = $parents->{"$3-$4-$2"} // return $v;
+        my ($uid, $run, $n) = split /-/, $to;
+        return "$1-$n-$uid-$run-$5";
     }
     return $v if $depth > 200;
-    return { map { ($_ => _map_ids($v->{$_}, $map, $depth + 1)) } keys %$v } if $r eq 'HASH';
-    return [ map { _map_ids($_, $map, $depth + 1) } @$v ] if $r eq 'ARRAY';
+    return { map { ($_ => _map_ids($v->{$_}, $map, $depth + 1, $parents)) } keys %$v } if $r eq 'HASH';
+    return [ map { _map_ids($_, $map, $depth + 1, $parents) } @$v ] if $r eq 'ARRAY';
     return $v;
+}
+
+# "P-<uid>-<run>-<n>" gives "<uid>-<run>-<n>": how a child id names it.
+sub _parent_key {
+    my ($id) = @_;
+    return undef unless defined $id && !ref $id && $id =~ /-(\d+)-([0-9a-f]+)-([0-9a-f]+)\z/;
+    return "$1-$2-$3";
 }
 
 # ---- Binary values ---------------------------------------------------------------------------
@@ -767,14 +791,16 @@ sub _index_catalogue {
                 if ($t && $t->{functions}{$2}) { $real = $t->{functions}{$2}; $family = $t->{family} }
             }
             my $info = { %$real, family => $family, module => $m, function => $f };
-            my (@paths, %item_paths);
+            my (@paths, @markup_paths, %item_paths);
             for my $p (keys %{ $real->{params} || {} }) {
                 my $pd = $real->{params}{$p};
                 push @paths, $p, @{ $pd->{aliases} || [] } if ($pd->{type} // '') eq 'path';
+                push @markup_paths, $p, @{ $pd->{aliases} || [] } if $pd->{path_unless_markup};
                 next unless $pd->{item_paths};
                 $item_paths{$_} = $pd->{item_paths} for $p, @{ $pd->{aliases} || [] };
             }
             $info->{path_params} = \@paths;
+            $info->{markup_paths} = \@markup_paths;
             $info->{item_paths}  = \%item_paths;
             $fn{$m}{$_} = $info for $f, @{ $fd->{aliases} || [] };
         }

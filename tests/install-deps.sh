@@ -18,6 +18,8 @@ debian_packages=(
     libxlsxwriter-dev python3-openpyxl   # the office family, and an independent reader for it
     openssh-server openssh-sftp-server openssh-client   # its tests and benchmark: a loopback sshd
     libcrypt-cbc-perl libcrypt-rijndael-perl libcrypt-blowfish-perl libcrypt-pbkdf2-perl  # Crypt::CBC
+    libxml2-dev                      # the xml family
+    libxml-simple-perl libxml-sax-expat-perl libxml-xpath-perl   # its references: XML::Simple, XML::XPath
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
@@ -37,6 +39,7 @@ rpm_packages=(
     gnutls-devel nettle-devel
     libssh2-devel openssh-server openssh-clients
     libxlsxwriter-devel python3-openpyxl
+    libxml2-devel perl-XML-Simple perl-XML-SAX-Expat perl-XML-XPath
     systemd
     clang-tools-extra
     perl perl-Cpanel-JSON-XS
