@@ -156,6 +156,31 @@ if (open(my $fh, '<:encoding(UTF-8)', $log)) {
 }
 unlink $log;
 
+print "XML as XML::Simple and XML::XPath read it (the xml family):\n";
+my $orders = <<'XML';
+<orders date="2026-12-03">
+  <order id="1"><customer>Kunde 1 Zürich</customer><amount>10.5</amount></order>
+  <order id="2"><customer>Kunde 2 東京</customer><amount>21</amount></order>
+</orders>
+XML
+$r = show('xml_helper.xml_in (folded by id)', $bridge->call('xml_helper', 'xml_in', { source => $orders }));
+if ($r->{success}) {
+    my $o = $r->{result}{order};
+    print "    order $_: $o->{$_}{customer}, $o->{$_}{amount}\n" for sort keys %$o;
+}
+$r = show('xml_helper.xml_out', $bridge->call('xml_helper', 'xml_out',
+    { data => { job => { name => 'nightly', step => [ 'extract', 'load' ] } }, options => { RootName => 'jobs' } }));
+print map { "    $_\n" } split /\n/, $r->{result} if $r->{success};
+$r = show('xpath.load', $bridge->call('xpath', 'load', { source => $orders }));
+$r = show('xpath.findvalue sum(//amount)', $bridge->call('xpath', 'findvalue', { xpath => 'sum(//amount)' }));
+print "    $r->{result}{value}\n" if $r->{success};
+$r = show('xpath.find //order[amount > 20]', $bridge->call('xpath', 'find', { xpath => '//order[amount > 20]/customer' }));
+print "    $_->{path}: $_->{value}\n" for @{ $r->{result}{nodes} || [] };
+show('xpath.close', $bridge->call('xpath', 'close', {}));
+my $laughs = '<!DOCTYPE l [<!ENTITY e0 "ha">'
+    . join('', map { qq{<!ENTITY e$_ "} . ('&e' . ($_ - 1) . ';') x 10 . '">' } 1 .. 9) . ']><l>&e9;</l>';
+show('a billion-laughs document is refused', $bridge->call('xml_helper', 'xml_in', { source => $laughs }));
+
 print "Bad input gets a clear error with a code:\n";
 show('an unknown module', $bridge->call('hacker_module', 'ping', {}));
 show('a wrong type', $bridge->call('test', 'sleep', { ms => 'soon' }));

@@ -65,7 +65,8 @@ static int parse_error(xmlParserCtxtPtr ctxt, struct cb_error *err)
     if (e && (e->code == XML_ERR_ENTITY_LOOP || e->code == XML_ERR_ENTITY_BOUNDARY ||
               (e->message && strstr(e->message, "amplification")))) {
         return cb_error_set(err, CB_E_INVALID_PARAM,
-                            "XML refused at line %d, column %d: %s (entity expansion is bounded)",
+                            "XML refused at line %d, column %d: its entities expand past the bound "
+                            "(libxml2: %s)",
                             e->line, e->int2, msg);
     }
     if (e && e->code == XML_ERR_UNDECLARED_ENTITY && e->str1) {

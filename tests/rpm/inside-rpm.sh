@@ -129,7 +129,10 @@ family_smoke net email_helper validate_email '{ address => "ops@example.com" }'
 family_smoke crypto crypto hash '{ data => "abc", algorithm => "sha256" }'
 family_smoke office excel write_workbook '{ filename => "/tmp/cb-rpm-smoke.xlsx", sheets => [ { name => "S", rows => [ [ 1, "a" ] ] } ] }'
 family_smoke ssh sftp connect '{ hostname => "127.0.0.1", port => 1, username => "nobody", password => "x", timeout => 5 }' E_BACKEND
-rm -f /tmp/cb-rpm-smoke.xlsx
+# An XML file of the user's, read by the instance as that user inside its sandbox.
+runuser -u "$CB_USER_A" -- sh -c 'printf "<job name=\"smoke\"><step>1</step></job>\n" >/tmp/cb-rpm-smoke.xml'
+family_smoke xml xml_helper xml_in '{ source => "/tmp/cb-rpm-smoke.xml" }'
+rm -f /tmp/cb-rpm-smoke.xlsx /tmp/cb-rpm-smoke.xml
 
 if perl_ping "$CB_USER_OUT" >"$OUT" 2>&1; then
     failed "$CB_USER_OUT (not in the clients group): test.ping succeeded"
