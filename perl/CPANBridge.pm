@@ -470,7 +470,10 @@ sub _daemon_call {
             return ('lost', undef, "connection lost before the answer ($why)");
         }
         my $r = $self->_decode_answer($payload, $id) or next;    # a late answer to another id
-        $self->_drop_conn if !$r->{success} && ($r->{error_code} // '') =~ /\AE_(?:TOO_LARGE|PROTOCOL)\z/;
+        # A refusal of the frame itself carries no id: the router closes the stream after it.
+        # A value over a limit (an answer with our id) leaves the connection, and the session, as they were.
+        $self->_drop_conn if !$r->{success} && !$self->{answer_had_id}
+            && ($r->{error_code} // '') =~ /\AE_(?:TOO_LARGE|PROTOCOL)\z/;
         return ('answered', $r);
     }
 }
@@ -496,6 +499,7 @@ sub _decode_answer {
     return _fail('E_PROTOCOL', "the server's answer is not valid JSON: $@") unless ref $r eq 'HASH';
     my $rid = delete $r->{id};
     return undef if defined $rid && !ref $rid && $rid ne $id;
+    $self->{answer_had_id} = defined $rid;
     return $r;
 }
 

@@ -13,7 +13,8 @@
 
 #include "common/cb-json.h"
 
-/* Files a session keeps parsed; the oldest goes first. */
+/* Files a session keeps parsed, the oldest going first: at most this many, and, of those no
+ * handle holds any more, no more source bytes than [xml] max_document_size in all. */
 #define XML_CACHE_MAX 16
 
 struct xml_session {
@@ -197,11 +198,17 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static struct xml_doc *cache_find(struct xml_session *s, const char *path, const struct stat *st)
+static void cache_trim(struct xml_session *s, uint64_t budget);
+
+static struct xml_doc *cache_find(struct xml_session *s,
+                                  const char *path,
+                                  const struct stat *st,
+                                  uint64_t budget)
 {
     struct xml_doc *found = NULL;
 
     pthread_mutex_lock(&s->lock);
+    cache_trim(s, budget);
     for (size_t i = 0; i < XML_CACHE_MAX && !found; i++) {
         struct xml_doc *d = s->cache[i];
 
@@ -213,8 +220,30 @@ static struct xml_doc *cache_find(struct xml_session *s, const char *path, const
     return found;
 }
 
+/* Drops the oldest parses that only the cache still holds, until they fit the budget. */
+static void cache_trim(struct xml_session *s, uint64_t budget)
+{
+    uint64_t held = 0;
+
+    for (size_t i = 0; i < XML_CACHE_MAX; i++) {
+        struct xml_doc *d = s->cache[i];
+
+        if (!d || __atomic_load_n(&d->refs, __ATOMIC_ACQUIRE) > 1) {
+            continue;
+        }
+        held += d->source_len;
+        if (held > budget && i > 0) {
+            xml_doc_unref(d);
+            memmove(&s->cache[i], &s->cache[i + 1], (XML_CACHE_MAX - i - 1) * sizeof s->cache[0]);
+            s->cache[XML_CACHE_MAX - 1] = NULL;
+            held -= d->source_len;
+            i--;
+        }
+    }
+}
+
 /* Keeps d for the session, in place of an older parse of the same path or the oldest entry. */
-static void cache_put(struct xml_session *s, struct xml_doc *d)
+static void cache_put(struct xml_session *s, struct xml_doc *d, uint64_t budget)
 {
     size_t slot = XML_CACHE_MAX - 1;
 
@@ -228,6 +257,7 @@ static void cache_put(struct xml_session *s, struct xml_doc *d)
     xml_doc_unref(s->cache[slot]);
     memmove(&s->cache[1], &s->cache[0], slot * sizeof s->cache[0]);
     s->cache[0] = xml_doc_ref(d);
+    cache_trim(s, budget);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -245,7 +275,8 @@ int xml_doc_load(struct cb_call *call, struct xml_doc **ret, bool *ret_cached, s
         return r;
     }
     /* The identity is the open file's, so the bytes read below are the ones it names. */
-    if (src.path && s && (*ret = cache_find(s, src.path, &src.st))) {
+    if (src.path && s &&
+        (*ret = cache_find(s, src.path, &src.st, call->config->xml_max_document))) {
         *ret_cached = true;
         xml_source_done(&src);
         return 0;
@@ -258,7 +289,8 @@ int xml_doc_load(struct cb_call *call, struct xml_doc **ret, bool *ret_cached, s
         r = doc_new(doc, src.path, src.path ? &src.st : NULL, ret, err);
     }
     if (r >= 0 && src.path && s) {
-        cache_put(s, *ret);
+        (*ret)->source_len = src.len;
+        cache_put(s, *ret, call->config->xml_max_document);
     }
     xml_source_done(&src);
     return r;

@@ -127,6 +127,7 @@ struct xml_doc {
     size_t n_nodes;
     char *path; /* the file it came from, or NULL */
     struct stat st;
+    size_t source_len; /* bytes parsed, for the cache's budget */
     char root_name[256];
 };
 

@@ -17,6 +17,11 @@
 
 #define OOM(err) cb_error_set(err, CB_E_INTERNAL, "out of memory")
 
+/* Steps one query may take (libxml2 counts them): a few seconds of work. An expression that
+ * counts every element for every element is quadratic in the document, and would otherwise
+ * hold the session's worker for as long as it likes. */
+#define XPATH_OP_LIMIT 100000000UL
+
 /* The document a call works on and the context node of its query. */
 struct query {
     struct cb_handle *handle;
@@ -186,10 +191,19 @@ static int evaluate(struct cb_call *call, struct query *q, struct cb_error *err)
     xmlSetStructuredErrorFunc(NULL, (xmlStructuredErrorFunc)quiet);
     xmlResetLastError();
     ctx->node = q->context;
+    ctx->opLimit = XPATH_OP_LIMIT;
     q->result = xmlXPathEvalExpression(BAD_CAST expr, ctx);
     xmlXPathFreeContext(ctx);
     if (!q->result) {
         const xmlError *e = xmlGetLastError();
+
+        if (e && (e->code == XML_XPATH_EXPRESSION_OK + XPATH_OP_LIMIT_EXCEEDED ||
+                  e->code == XML_XPATH_EXPRESSION_OK + XPATH_RECURSION_LIMIT_EXCEEDED)) {
+            return cb_error_set(err, CB_E_TOO_LARGE,
+                                "parameter 'xpath': '%s' takes more than %lu steps on this "
+                                "document; narrow it (a path instead of //, a predicate first)",
+                                expr, XPATH_OP_LIMIT);
+        }
         char msg[200] = "invalid expression";
         size_t n;
 
