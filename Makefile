@@ -168,6 +168,7 @@ bench: all
 	./tests/bench/bench-perl.sh $(B)
 	./tests/bench/bench-ssh.sh $(B)
 	./tests/bench/bench-excel.sh $(B)
+	./tests/bench/bench-xml.sh $(B)
 	$(B)/cb-bench-inspect .
 	taskset -c 0 $(B)/cb-bench-validate .
 	taskset -c 0 $(B)/cb-bench-metrics
