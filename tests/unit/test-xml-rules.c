@@ -78,9 +78,14 @@ START_TEST(test_perl_numbers)
     v = json_integer(-42);
     ck_assert_str_eq(xml_perl_string(v, buf), "-42");
     json_decref(v);
-    ck_assert(!xml_perl_true(json_string("0")));
-    ck_assert(!xml_perl_true(json_string("")));
-    ck_assert(xml_perl_true(json_string("0.0")));
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const text[] = { "0", "", "0.0" };
+
+        v = json_string(text[i]);
+        /* Perl: "0" and "" are false, "0.0" is true. */
+        ck_assert(xml_perl_true(v) == (i == 2));
+        json_decref(v);
+    }
 }
 END_TEST
 
