@@ -155,6 +155,7 @@ test: deps
 	$(MAKE) -j2 SANITIZE=1 check
 	$(MAKE) format-check
 	$(MAKE) check-rpm
+	$(MAKE) check-selinux
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -28,6 +28,7 @@ debian_packages=(
     socat dbus polkitd util-linux    # the tests under a real systemd (tests/systemd)
     rpm rpm2cpio cpio rpmlint debugedit bzip2            # make rpm, make check-rpm
     selinux-policy-dev checkpolicy semodule-utils        # make selinux
+    selinux-policy-default setools policycoreutils       # make check-selinux: a policy store, sesearch
 )
 
 rpm_packages=(
@@ -46,7 +47,7 @@ rpm_packages=(
     perl-DateTime tzdata perl-Log-Log4perl
     socat polkit dbus-broker util-linux
     rpm-build rpmlint systemd-rpm-macros perl-podlators perl-generators bzip2
-    selinux-policy-devel
+    selinux-policy-devel selinux-policy-targeted setools-console policycoreutils
 )
 
 missing_debian() {

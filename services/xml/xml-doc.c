@@ -233,10 +233,10 @@ static void cache_trim(struct xml_session *s, uint64_t budget)
         }
         held += d->source_len;
         if (held > budget && i > 0) {
-            xml_doc_unref(d);
+            held -= d->source_len;
             memmove(&s->cache[i], &s->cache[i + 1], (XML_CACHE_MAX - i - 1) * sizeof s->cache[0]);
             s->cache[XML_CACHE_MAX - 1] = NULL;
-            held -= d->source_len;
+            xml_doc_unref(d);
             i--;
         }
     }
