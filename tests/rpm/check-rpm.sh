@@ -7,8 +7,9 @@
 #      subpackages (exactly the families the tree builds), no cpan-bridge-dev
 #   3. their scriptlets: what each runs, and `sh -n` on every one of them
 #   4. rpmlint with tests/rpm/rpmlint.toml
-#   5. tests/rpm/install-test.sh: rpm -i into a real systemd booted in namespaces, a ping
-#      through the installed Perl client, rpm -e (as root only)
+#   5. tests/rpm/install-test.sh: rpm -i into a real systemd booted in namespaces, the
+#      systemd tests (tests/systemd/inside.sh), a ping and one call per family through the
+#      installed Perl client, rpm -e (as root only)
 #
 # Prints "ok: ..." / "FAILED: ..." lines and last "N passed, M failed"; exits 1 if M > 0.
 # Where a part cannot run (no rpmbuild here, or not root for the install), it says why and
@@ -179,7 +180,8 @@ if [ "$rc" = 77 ]; then
 elif [ "$rc" != 0 ]; then
     fail "install-test.sh --probe exited $rc: $why"
 else
-    "$HERE/install-test.sh" "${BIN_RPMS[@]}" | tee "$OUT"
+    # The checks inside include the systemd tests (tests/systemd/inside.sh) now: more time.
+    INSIDE_TIMEOUT=${INSIDE_TIMEOUT:-360} "$HERE/install-test.sh" "${BIN_RPMS[@]}" | tee "$OUT"
     last=$(tail -n 1 "$OUT")
     if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
         PASSED=$((PASSED + BASH_REMATCH[1]))

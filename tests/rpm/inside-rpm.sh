@@ -82,6 +82,34 @@ is "/etc/cpan-bridge" "$(stat -c '%a %U:%G' /etc/cpan-bridge)" "755 root:root"
 is "/etc/cpan-bridge/cpan-bridge.conf" "$(stat -c '%a %U:%G' /etc/cpan-bridge/cpan-bridge.conf)" \
     "644 root:root"
 
+# ---------------------------------------------------------------- the systemd tests
+# tests/systemd/inside.sh, the checks make check-systemd runs on `make install`, on what the
+# RPMs installed: socket activation from nothing, instances per user, notify and watchdog,
+# the journal's fields, kill -9 and restarts, refusals, the stop. It needs the untouched
+# suite, so it runs first, and it ends with the socket stopped. The C test client comes
+# from the tree the RPMs were built from (the RPMs do not ship it).
+run_systemd_tests() {
+    local client=$CB_REPO/${CB_BUILD_DIR:-build}/cpan-bridge-client
+    if [ ! -x "$client" ]; then
+        failed "the systemd tests need $client (make builds it)"
+        return
+    fi
+    echo "info: tests/systemd/inside.sh on the RPM install"
+    # As tests/systemd/ns-init.sh sets up for them: every request in the journal, which
+    # their journal checks read back.
+    mkdir -p /etc/cpan-bridge/cpan-bridge.conf.d
+    printf '[logging]\nrequest_logging = all\n' >/etc/cpan-bridge/cpan-bridge.conf.d/50-test.conf
+    CB_CLIENT=$client bash "$CB_REPO/tests/systemd/inside.sh" || NFAILED=$((NFAILED + 1))
+    # Back to the freshly installed state for the checks below: the test drop-ins gone, no
+    # unit of the suite running.
+    rm -rf /run/systemd/system/cpan-bridge-core@.service.d /etc/cpan-bridge/cpan-bridge.conf.d/50-test.conf
+    systemctl daemon-reload
+    systemctl stop cpan-bridge.socket cpan-bridge.service 'cpan-bridge-*@*' >/dev/null 2>&1
+    is "after the systemd tests: units of the suite still running" \
+        "$(systemctl list-units --state=active --no-legend --plain 'cpan-bridge*' | grep -vc '\.socket ')" 0
+}
+run_systemd_tests
+
 # ---------------------------------------------------------------- the suite, started
 is "cpan-bridge.service before the first call" "$(systemctl is-active cpan-bridge.service)" inactive
 check "systemctl start cpan-bridge.socket" systemctl start cpan-bridge.socket

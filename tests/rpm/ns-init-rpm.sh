@@ -29,20 +29,23 @@ install_rpms() {
     echo "CB_RPM_INSTALL_RC=$rc" >>"$W/inside.env"
 }
 
-# One caller in the clients group, one outside it; both fresh, so in the instance uid range.
+# Two callers in the clients group, one outside it; all fresh, so in the instance uid range.
 create_users() {
-    local a=cbrpm-a out=cbrpm-out
+    local a=cbrpm-a b=cbrpm-b out=cbrpm-out
     useradd -m -U -s /bin/bash "$a"
+    useradd -m -U -s /bin/bash "$b"
     useradd -M -U -s /bin/bash "$out"
     usermod -a -G cpanbridge-clients "$a" || say "no group cpanbridge-clients to add $a to"
+    usermod -a -G cpanbridge-clients "$b" || say "no group cpanbridge-clients to add $b to"
     {
         echo "CB_USER_A=$a"
+        echo "CB_USER_B=$b"
         echo "CB_USER_OUT=$out"
         echo "CB_PACKAGES_LIST=$W/packages.list"
         echo "CB_FILES_LIST=$W/files.list"
         echo "CB_RPM_LOG=$W/rpm-install.log"
     } >>"$W/inside.env"
-    say "users: A=$(id "$a") out=$(id "$out") router=$(id cpanbridge 2>&1)"
+    say "users: A=$(id "$a") B=$(id "$b") out=$(id "$out") router=$(id cpanbridge 2>&1)"
 }
 
 case $phase in
