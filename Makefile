@@ -7,6 +7,7 @@
 #   make install         PREFIX, DESTDIR, LIBEXECDIR, UNITDIR, SYSCONFDIR honoured
 #   make deps            install build and test dependencies (apt-get or dnf)
 #   make format          clang-format every C file; make format-check only reports
+#   make fuzz SECONDS=N  every libFuzzer target for N seconds (clang, into build-fuzz/)
 
 PREFIX      ?= /usr
 LIBEXECDIR  ?= $(PREFIX)/libexec/cpan-bridge
@@ -26,7 +27,16 @@ PKG_CONFIG  ?= pkg-config
 WERROR      ?= 1
 SANITIZE    ?= 0
 
-ifeq ($(SANITIZE),1)
+FUZZ        ?= 0
+
+ifeq ($(FUZZ),1)
+# make fuzz: clang with libFuzzer's instrumentation (its main is linked into the fuzz-*
+# binaries only), ASan and UBSan, into build-fuzz/.
+B           ?= build-fuzz
+CC          := clang
+SAN_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -O1 -g
+else ifeq ($(SANITIZE),1)
 B           ?= build-sanitize
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 # LeakSanitizer reports only from the process that exits, so Check must not fork there.
@@ -67,7 +77,7 @@ FAMILIES    :=
 TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
-.PHONY: all check check-unit check-integration install clean deps format format-check bench \
+.PHONY: all check check-unit check-integration install clean deps format format-check bench fuzz \
         demo test check-units check-perl
 all:
 
@@ -87,6 +97,8 @@ include services/ssh/build.mk
 include services/office/build.mk
 include services/xml/build.mk
 include tools/cpan-bridgectl/build.mk
+# Before tests/build.mk: check-unit's prerequisites are read there, and the replays join them.
+include tests/fuzz/build.mk
 include tests/build.mk
 include tests/corpus/build.mk
 include tests/bench/build.mk
@@ -156,6 +168,7 @@ test: deps
 	$(MAKE) format-check
 	$(MAKE) check-rpm
 	$(MAKE) check-selinux
+	$(MAKE) fuzz SECONDS=10
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -164,6 +177,11 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 # Benchmarks print side-by-side ratios from one run; they assert nothing.
+# The libFuzzer targets (tests/fuzz/build.mk), each for SECONDS, in their own build.
+SECONDS ?= 60
+fuzz:
+	$(MAKE) FUZZ=1 SECONDS=$(SECONDS) fuzz-run
+
 bench: all
 	./tests/bench/bench-c.sh $(B)
 	./tests/bench/bench-perl.sh $(B)

@@ -63,6 +63,9 @@ int cb_error_code_to_errno(enum cb_error_code code)
 }
 
 static int error_vset(struct cb_error *err, enum cb_error_code code, const char *fmt, va_list ap)
+        CB_PRINTF(3, 0);
+
+static int error_vset(struct cb_error *err, enum cb_error_code code, const char *fmt, va_list ap)
 {
     char *text = NULL;
 

@@ -50,6 +50,10 @@ enum program {
 
 static bool in_list(const char *s, size_t n, const char *const *list, size_t count)
 {
+    /* An empty word names no program, and s[0] may then be past the value's end. */
+    if (n == 0) {
+        return false;
+    }
     for (size_t i = 0; i < count; i++) {
         if (list[i][0] == s[0] && strncmp(list[i], s, n) == 0 && list[i][n] == '\0') {
             return true;

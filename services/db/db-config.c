@@ -135,10 +135,16 @@ const char *db_dsn_get(const struct db_dsn *d, const char *key)
 char *db_dsn_shown(const char *dsn)
 {
     char *out = malloc(strlen(dsn) + 1), *o = out;
-    const char *p = dsn;
+    const char *p = dsn, *driver_end;
 
     if (!out) {
         return NULL;
+    }
+    /* "dbi:Pg:" is not part of the first key: "dbi:Pg:password=x;dbname=y" must lose it too. */
+    if (strncasecmp(p, "dbi:", 4) == 0 && (driver_end = strchr(p + 4, ':'))) {
+        memcpy(o, p, (size_t)(driver_end + 1 - p));
+        o += driver_end + 1 - p;
+        p = driver_end + 1;
     }
     while (*p) {
         const char *end = strchr(p, ';');

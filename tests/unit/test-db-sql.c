@@ -277,6 +277,9 @@ START_TEST(dsn_shown_hides_passwords)
         { "dbi:Pg:dbname=app;password=s3cret;host=h", "dbi:Pg:dbname=app;host=h" },
         { "dbi:Pg:dbname=app; PASSWORD=s3cret", "dbi:Pg:dbname=app;" },
         { "dbi:Pg:dbname=app;pass=s3cret;port=1", "dbi:Pg:dbname=app;port=1" },
+        /* The first key follows the driver (found by fuzz-dsn). */
+        { "dbi:Pg:password=s3cret;dbname=app", "dbi:Pg:dbname=app" },
+        { "DBI:Pg: password=s3cret", "DBI:Pg:" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
