@@ -140,11 +140,17 @@ int office_book_save(struct office_book *b, int64_t *ret_size, struct cb_error *
     if (b->n_sheets == 0 && !workbook_add_worksheet(b->wb, NULL)) {
         return OOM(err);
     }
+    errno = 0;
     e = workbook_close(b->wb);
     b->wb = NULL;
     if (e != LXW_NO_ERROR) {
-        return cb_error_set_backend(err, "LXW", lxw_strerror(e), "writing '%s' failed: %s",
-                                    b->filename, lxw_strerror(e));
+        /* libxlsxwriter's text for a failed write is "Zip generic error": the system's
+         * reason (a full disk, a quota) is what tells the user what to do. */
+        int why = errno;
+
+        return cb_error_set_backend(err, "LXW", lxw_strerror(e), "writing '%s' failed: %s%s%s%s",
+                                    b->filename, lxw_strerror(e), why ? " (" : "",
+                                    why ? strerror(why) : "", why ? ")" : "");
     }
     if (chmod(b->tmpname, b->mode) < 0 || rename(b->tmpname, b->filename) < 0) {
         int e2 = errno;
