@@ -8,6 +8,7 @@
 #   make deps            install build and test dependencies (apt-get or dnf)
 #   make format          clang-format every C file; make format-check only reports
 #   make fuzz SECONDS=N  every libFuzzer target for N seconds (clang, into build-fuzz/)
+#   make load, make soak DURATION=30m   the long runs of tests/load
 
 PREFIX      ?= /usr
 LIBEXECDIR  ?= $(PREFIX)/libexec/cpan-bridge
@@ -77,7 +78,7 @@ FAMILIES    :=
 TESTS_UNIT  :=
 CLEAN_EXTRA :=
 
-.PHONY: all check check-unit check-integration install clean deps format format-check bench fuzz \
+.PHONY: all check check-unit check-integration install clean deps format format-check bench fuzz load soak \
         demo test check-units check-perl
 all:
 
@@ -169,6 +170,7 @@ test: deps
 	$(MAKE) check-rpm
 	$(MAKE) check-selinux
 	$(MAKE) fuzz SECONDS=10
+	$(MAKE) soak DURATION=2m
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -177,6 +179,18 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 # Benchmarks print side-by-side ratios from one run; they assert nothing.
+# Load and soak (tests/load): CLIENTS processes of the mixed workload against a suite started
+# for the run. load: CALLS calls each, any error fails; soak: DURATION (90s, 30m, 24h),
+# sampled into $(B)/soak.csv, fails when a daemon's memory, descriptors or handles grow.
+CLIENTS  ?= 10
+CALLS    ?= 100000
+DURATION ?= 30m
+load: all
+	./tests/load/load.pl $(B) $(CLIENTS) $(CALLS)
+
+soak: all
+	CLIENTS=$(if $(filter command line,$(origin CLIENTS)),$(CLIENTS),3) ./tests/load/soak.pl $(B) $(DURATION) $(B)/soak.csv
+
 # The libFuzzer targets (tests/fuzz/build.mk), each for SECONDS, in their own build.
 SECONDS ?= 60
 fuzz:
