@@ -171,6 +171,7 @@ test: deps
 	$(MAKE) check-selinux
 	$(MAKE) fuzz SECONDS=10
 	$(MAKE) soak DURATION=2m
+	$(MAKE) check-valgrind
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

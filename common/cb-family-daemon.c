@@ -596,8 +596,11 @@ int cb_family_run_daemon(const struct cb_family *family,
     while (srv.conns) {
         conn_close(srv.conns);
     }
-    cb_pool_free(srv.pool);
+    /* The sessions' work queues belong to the pool: its threads end first, then the
+     * sessions go, then the pool. */
+    cb_pool_stop(srv.pool);
     cb_registry_free(srv.registry);
+    cb_pool_free(srv.pool);
     cb_service_free(srv.service);
     for (size_t i = 0; i < srv.n_retired; i++) {
         cb_config_free(srv.retired[i]);

@@ -238,22 +238,32 @@ int cb_pool_new(sd_event *event, unsigned min_threads, unsigned max_threads, str
     return 0;
 }
 
+void cb_pool_stop(struct cb_pool *p)
+{
+    unsigned n;
+
+    if (!p) {
+        return;
+    }
+    /* Running work finishes first: a handler holding a backend call is never abandoned. */
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_broadcast(&p->wake);
+    n = p->n_threads;
+    p->n_threads = 0;
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < n; i++) {
+        pthread_join(p->threads[i], NULL);
+    }
+    run_completions(p);
+}
+
 struct cb_pool *cb_pool_free(struct cb_pool *p)
 {
     if (!p) {
         return NULL;
     }
-
-    /* Running work finishes first: a handler holding a backend call is never abandoned. */
-    pthread_mutex_lock(&p->lock);
-    p->quit = true;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    for (unsigned i = 0; i < p->n_threads; i++) {
-        pthread_join(p->threads[i], NULL);
-    }
-    run_completions(p);
-
+    cb_pool_stop(p);
     sd_event_source_disable_unref(p->source);
     close(p->efd);
     free(p->threads);

@@ -25,6 +25,10 @@ int cb_pool_new(sd_event *event, unsigned min_threads, unsigned max_threads, str
 /* Waits for running work to finish, runs its completions, and joins the threads. */
 struct cb_pool *cb_pool_free(struct cb_pool *pool);
 
+/* Lets running work finish and ends the threads, keeping the pool itself: the work queues of
+ * sessions may then still be released (their unref takes the pool's lock). Free comes later. */
+void cb_pool_stop(struct cb_pool *pool);
+
 /* A new serial queue (refcount 1). Work submitted to one queue runs in order, one at a time. */
 struct cb_work_queue *cb_work_queue_new(struct cb_pool *pool);
 void cb_work_queue_unref(struct cb_work_queue *q);

@@ -23,6 +23,7 @@ debian_packages=(
     systemd                          # systemd-socket-activate, used by the activation tests
     clang-format                     # make format, make format-check
     clang libclang-rt-14-dev         # make fuzz: libFuzzer, ASan and UBSan
+    valgrind                         # make check-valgrind
     perl libcpanel-json-xs-perl      # the Perl client and its fast JSON
     libdatetime-perl tzdata          # datetime_helper's reference, and the zones
     liblog-log4perl-perl             # logging_helper's reference
@@ -43,7 +44,7 @@ rpm_packages=(
     libxlsxwriter-devel python3-openpyxl
     libxml2-devel perl-XML-Simple perl-XML-SAX-Expat perl-XML-XPath
     systemd
-    clang-tools-extra clang compiler-rt
+    clang-tools-extra clang compiler-rt valgrind
     perl perl-Cpanel-JSON-XS
     perl-DateTime tzdata perl-Log-Log4perl
     socat polkit dbus-broker util-linux

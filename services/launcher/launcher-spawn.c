@@ -148,6 +148,33 @@ static void drop_privileges(const struct lc_daemon *d, const struct spawn_user *
     }
 }
 
+/*
+ * CB_DAEMON_WRAPPER, when set, is a command (words split at spaces) that every daemon runs
+ * under: make check-valgrind sets it to valgrind. The daemon keeps its pid under valgrind, so
+ * LISTEN_PID and the notify socket still match.
+ */
+static void exec_daemon(const struct lc_daemon *d, const char *const *argv)
+{
+    const char *wrapper = getenv("CB_DAEMON_WRAPPER");
+    const char *words[32];
+    char *copy, *save = NULL;
+    size_t n = 0;
+
+    if (!wrapper || !*wrapper || !(copy = strdup(wrapper))) {
+        execv(d->binary, (char **)argv);
+        return;
+    }
+    for (char *w = strtok_r(copy, " ", &save); w && n < CB_ELEMENTSOF(words) - 4;
+         w = strtok_r(NULL, " ", &save)) {
+        words[n++] = w;
+    }
+    for (size_t i = 0; argv[i] && n < CB_ELEMENTSOF(words) - 1; i++) {
+        words[n++] = argv[i];
+    }
+    words[n] = NULL;
+    execvp(words[0], (char **)words);
+}
+
 static CB_NORETURN void child_exec(const struct lc_daemon *d, const struct spawn_user *u)
 {
     const char *argv[] = { d->binary, "--config", d->launcher->conf_path, NULL };
@@ -169,7 +196,7 @@ static CB_NORETURN void child_exec(const struct lc_daemon *d, const struct spawn
         child_fail(EXIT_CHDIR, d->what, "cannot change to /");
     }
 
-    execv(d->binary, (char **)argv);
+    exec_daemon(d, argv);
     child_fail(EXIT_EXEC, d->what, d->binary);
 }
 
