@@ -8,6 +8,7 @@
 # - the socket file removed: the client falls back, and returns when the suite is back;
 # - a connection that stalls in the middle of a frame, or pipelines without reading, delays
 #   nobody else, and the stalled one is closed;
+# - one session's slow call delays no other session of the same user;
 # - the disk full while a workbook is written (as root, on a small tmpfs): an error with its
 #   code, and no file, whole or partial, left behind.
 use strict;
@@ -211,6 +212,27 @@ unlink "$dir/big.xlsx", "$dir/small.xlsx";
     like($got, qr/stalled/, '  saying the frame stalled');
     close $greedy;
     ok(CPANBridge->new->call('test', 'ping', {})->{success}, 'and the suite answers as before');
+}
+
+# ---- a slow instance call delays no other session ----------------------------------------
+{
+    my $slow = CPANBridge->new;
+    ok($slow->call('test', 'ping', {})->{success}, 'a session for a slow call');
+    my $frame = $json->encode({ id => 9, module => 'test', function => 'sleep', params => { ms => 3000 },
+                                session => $slow->session_token });
+    my $wait = in_child(sub {
+        my $text = CBTestSuite::frame_call($suite->{socket}, $frame);
+        return { answer => $text, done => time };
+    });
+    sleep 0.3;
+    my $other = CPANBridge->new;
+    my $ok = 0;
+    $ok += $other->call('test', 'echo', { n => $_ })->{success} ? 1 : 0 for 1 .. 50;
+    my $finished = time;
+    my $r = $wait->();
+    is($ok, 50, 'another session of the same user is served while one call sleeps in the instance');
+    cmp_ok($finished, '<', $r->{done}, '  all 50 calls were answered before the slow one');
+    like($r->{answer} // '', qr/"success":true/, '  and the slow call still completed');
 }
 
 # ---- the disk full while a workbook is written ---------------------------------------------
