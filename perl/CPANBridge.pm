@@ -71,7 +71,7 @@ sub _errname; sub _text_copy; sub _walk_scalars; sub _map_ids; sub binary; sub u
 sub _catalogue_files; sub _load_catalogue; sub _find_catalogue; sub _index_catalogue;
 sub _function_info; sub _log_request; sub _exec_run; sub _family_binary; sub _child_stdio; sub _process_call;
 sub _replay_plan; sub _id_of; sub _track_process; sub _track_daemon; sub _needs_daemon;
-sub _idempotent; sub _note_fallback; sub _slow_path; sub get_last_error; sub get_last_python_output;
+sub _idempotent; sub _peer_closed; sub _note_fallback; sub _slow_path; sub get_last_error; sub get_last_python_output;
 sub get_performance_stats; sub clear_performance_stats; sub set_debug; sub set_timeout;
 sub set_max_json_size; sub set_retry_count; sub set_python_bridge_script; sub set_python_path;
 sub test_python_bridge; sub check_python_module; sub _safe_json_encode; sub _safe_json_decode;
@@ -850,6 +850,9 @@ sub _slow_path {
                 $attempt++;
                 my $ms = $r->{retry_after_ms} // 100;
                 select undef, undef, undef, ($ms > 5000 ? 5000 : $ms) / 1000;
+                # A connection over max_connections_per_uid hears why and is then closed:
+                # the retry needs a new one (the session's state is elsewhere, if anywhere).
+                $self->_drop_conn if $self->{sock} && _peer_closed($self->{sock});
                 next;
             }
             if ($code eq 'E_UNAVAILABLE' && $r->{outcome_unknown}) {
@@ -888,6 +891,15 @@ sub _slow_path {
         $self->_note_fallback($why);
         return $self->_process_call($module, $function, $out);
     }
+}
+
+# Whether the other end has closed the connection (EOF waiting to be read), without blocking
+# and without taking any byte.
+sub _peer_closed {
+    my ($sock) = @_;
+    my $buf = '';
+    my $got = recv($sock, $buf, 1, Socket::MSG_PEEK() | Socket::MSG_DONTWAIT());
+    return defined $got && length $buf == 0;
 }
 
 sub _idempotent {
