@@ -71,7 +71,7 @@ sub _errname; sub _text_copy; sub _walk_scalars; sub _map_ids; sub binary; sub u
 sub _catalogue_files; sub _load_catalogue; sub _find_catalogue; sub _index_catalogue;
 sub _function_info; sub _log_request; sub _exec_run; sub _family_binary; sub _child_stdio; sub _process_call;
 sub _replay_plan; sub _id_of; sub _track_process; sub _track_daemon; sub _needs_daemon;
-sub _idempotent; sub _peer_closed; sub _note_fallback; sub _slow_path; sub get_last_error; sub get_last_python_output;
+sub _idempotent; sub _with_current_ids; sub _peer_closed; sub _note_fallback; sub _slow_path; sub get_last_error; sub get_last_python_output;
 sub get_performance_stats; sub clear_performance_stats; sub set_debug; sub set_timeout;
 sub set_max_json_size; sub set_retry_count; sub set_python_bridge_script; sub set_python_path;
 sub test_python_bridge; sub check_python_module; sub _safe_json_encode; sub _safe_json_decode;
@@ -835,7 +835,7 @@ sub _slow_path {
     my ($self, $module, $function, $params, $out, @got) = @_;
     my $needs_daemon = $self->_needs_daemon($module, $function, $params);
     my $retries = $self->_opt('retry_count', $RETRY_COUNT) // 0;
-    my ($attempt, $persisted) = (0, 0);
+    my ($attempt, $persisted, $asked_by_id) = (0, 0, 0);
     for (;; @got = $self->_daemon_call($module, $function, $out, $needs_daemon)) {
         my ($state, $r, $why) = @got;
         $self->{mode} = 'daemon';
@@ -853,6 +853,14 @@ sub _slow_path {
                 # A connection over max_connections_per_uid hears why and is then closed:
                 # the retry needs a new one (the session's state is elsewhere, if anywhere).
                 $self->_drop_conn if $self->{sock} && _peer_closed($self->{sock});
+                next;
+            }
+            # The instance knows no current handle of a kind this session made one of: it
+            # lost it (it restarted, the session expired, cleanup closed it). Asked by the id,
+            # it says which. Nothing ran, so asking again takes no effect twice.
+            if ($code eq 'E_HANDLE' && !$asked_by_id++ && ($r->{error} // '') =~ /\Ano current /
+                && (my $by_id = $self->_with_current_ids($module, $function, $out))) {
+                $out = $by_id;
                 next;
             }
             if ($code eq 'E_UNAVAILABLE' && $r->{outcome_unknown}) {
@@ -891,6 +899,24 @@ sub _slow_path {
         $self->_note_fallback($why);
         return $self->_process_call($module, $function, $out);
     }
+}
+
+# The params with the id of this session's current daemon handle of each kind the function
+# uses and does not name; undef when there is none to add.
+sub _with_current_ids {
+    my ($self, $module, $function, $params) = @_;
+    my $info = $self->_function_info($module, $function) or return undef;
+    my $defs = $info->{params} || {};
+    my %named;
+    _walk_scalars($params, sub { $named{ $_[0] } = 1 });
+    my %add;
+    for my $kind (@{ $info->{uses} || [] }) {
+        my $id = $self->{dcurrent}{$kind} // next;
+        next if $named{$id};
+        my ($p) = grep { ($defs->{$_}{handle_kind} // '') eq $kind } sort keys %$defs;
+        $add{$p} = $id if defined $p && !defined $params->{$p};
+    }
+    return %add ? { %$params, %add } : undef;
 }
 
 # Whether the other end has closed the connection (EOF waiting to be read), without blocking
