@@ -179,6 +179,50 @@ static bool forced_array(struct collapse *c, const char *key)
            (c->o->forcearray == 2 && json_object_get(c->o->forcearray_names, key));
 }
 
+/* Puts element el under its key value val in hash, as array_to_hash does: the key attribute
+ * goes, or stays too ("+"), or is kept as "-key" ("-"). 0, or -1 with c->err set. */
+static int fold_one(struct collapse *c,
+                    json_t *hash,
+                    const char *name,
+                    const char *key,
+                    const char *flag,
+                    json_t *el,
+                    json_t *val)
+{
+    char buf[64], *norm = NULL;
+    const char *k = xml_perl_string(val, buf);
+    json_t *copy;
+
+    if (c->o->normalisespace == 1 && !(k = norm = xml_normalise_space(k))) {
+        fail_oom(c);
+        return -1;
+    }
+    if (json_object_get(hash, k) && strict_fail(c, "non-unique value in", name, key)) {
+        free(norm);
+        return -1;
+    }
+    copy = json_copy(el);
+    if (!copy) {
+        free(norm);
+        fail_oom(c);
+        return -1;
+    }
+    if (strcmp(flag, "-") == 0) {
+        char *minus;
+
+        if (asprintf(&minus, "-%s", key) >= 0) {
+            json_object_set(copy, minus, json_object_get(copy, key));
+            free(minus);
+        }
+    }
+    if (strcmp(flag, "+") != 0) {
+        json_object_del(copy, key);
+    }
+    json_object_set_new(hash, k, copy);
+    free(norm);
+    return 0;
+}
+
 /* Folding by KeyAttr's hash form: { element => [attribute, flag] }. */
 static json_t *fold_by_rule(struct collapse *c, const char *name, json_t *arr, json_t *hash)
 {
@@ -191,9 +235,6 @@ static json_t *fold_by_rule(struct collapse *c, const char *name, json_t *arr, j
     json_array_foreach(arr, i, el)
     {
         json_t *val = json_is_object(el) ? json_object_get(el, key) : NULL;
-        char buf[64], *norm = NULL;
-        const char *k;
-        json_t *copy;
 
         if (!val) {
             return strict_fail(c, "no", name, key) ? NULL : json_incref(arr);
@@ -201,32 +242,9 @@ static json_t *fold_by_rule(struct collapse *c, const char *name, json_t *arr, j
         if (!xml_is_scalar(val)) {
             return strict_fail(c, "non-scalar", name, key) ? NULL : json_incref(arr);
         }
-        k = xml_perl_string(val, buf);
-        if (c->o->normalisespace == 1 && !(k = norm = xml_normalise_space(k))) {
-            return fail_oom(c);
-        }
-        if (json_object_get(hash, k) && strict_fail(c, "non-unique value in", name, key)) {
-            free(norm);
+        if (fold_one(c, hash, name, key, flag, el, val) < 0) {
             return NULL;
         }
-        copy = json_copy(el);
-        if (!copy) {
-            free(norm);
-            return fail_oom(c);
-        }
-        if (strcmp(flag, "-") == 0) {
-            char *minus;
-
-            if (asprintf(&minus, "-%s", key) >= 0) {
-                json_object_set(copy, minus, json_object_get(copy, key));
-                free(minus);
-            }
-        }
-        if (strcmp(flag, "+") != 0) {
-            json_object_del(copy, key);
-        }
-        json_object_set_new(hash, k, copy);
-        free(norm);
     }
     return hash;
 }
@@ -248,9 +266,6 @@ static json_t *fold_by_list(struct collapse *c, const char *name, json_t *arr, j
         {
             const char *kname = json_string_value(key);
             json_t *val = json_object_get(el, kname);
-            char buf[64], *norm = NULL;
-            const char *k;
-            json_t *copy;
 
             if (!val || json_is_null(val)) {
                 continue;
@@ -261,22 +276,9 @@ static json_t *fold_by_list(struct collapse *c, const char *name, json_t *arr, j
                 }
                 return json_incref(arr);
             }
-            k = xml_perl_string(val, buf);
-            if (c->o->normalisespace == 1 && !(k = norm = xml_normalise_space(k))) {
-                return fail_oom(c);
-            }
-            if (json_object_get(hash, k) && strict_fail(c, "non-unique value in", name, kname)) {
-                free(norm);
+            if (fold_one(c, hash, name, kname, "", el, val) < 0) {
                 return NULL;
             }
-            copy = json_copy(el);
-            if (!copy) {
-                free(norm);
-                return fail_oom(c);
-            }
-            json_object_del(copy, kname);
-            json_object_set_new(hash, k, copy);
-            free(norm);
             folded = true;
             break;
         }

@@ -219,6 +219,18 @@ static int evaluate(struct cb_call *call, struct query *q, struct cb_error *err)
     return 0;
 }
 
+/* The document, its context node and the query's result, or an error with nothing held. */
+static int query_run(struct cb_call *call, struct query *q, struct cb_error *err)
+{
+    int r = query_begin(call, q, err);
+
+    r = r < 0 ? r : evaluate(call, q, err);
+    if (r < 0) {
+        query_end(call, q);
+    }
+    return r;
+}
+
 static const char *result_type(const xmlXPathObject *o)
 {
     switch (o->type) {
@@ -276,10 +288,8 @@ int xpath_find(struct cb_call *call, json_t **ret, struct cb_error *err)
     json_t *res;
     int r;
 
-    r = query_begin(call, &q, err);
-    r = r < 0 ? r : evaluate(call, &q, err);
+    r = query_run(call, &q, err);
     if (r < 0) {
-        query_end(call, &q);
         return r;
     }
     res = json_pack("{s:s}", "type", result_type(q.result));
@@ -358,10 +368,8 @@ int xpath_findvalue(struct cb_call *call, json_t **ret, struct cb_error *err)
     char *text;
     int r;
 
-    r = query_begin(call, &q, err);
-    r = r < 0 ? r : evaluate(call, &q, err);
+    r = query_run(call, &q, err);
     if (r < 0) {
-        query_end(call, &q);
         return r;
     }
     text = value_text(q.result);
@@ -377,10 +385,8 @@ int xpath_exists(struct cb_call *call, json_t **ret, struct cb_error *err)
     bool yes;
     int r;
 
-    r = query_begin(call, &q, err);
-    r = r < 0 ? r : evaluate(call, &q, err);
+    r = query_run(call, &q, err);
     if (r < 0) {
-        query_end(call, &q);
         return r;
     }
     yes = xmlXPathCastToBoolean(q.result);
@@ -394,10 +400,8 @@ int xpath_count(struct cb_call *call, json_t **ret, struct cb_error *err)
     struct query q;
     int r, n;
 
-    r = query_begin(call, &q, err);
-    r = r < 0 ? r : evaluate(call, &q, err);
+    r = query_run(call, &q, err);
     if (r < 0) {
-        query_end(call, &q);
         return r;
     }
     n = q.result->type == XPATH_NODESET && q.result->nodesetval ? q.result->nodesetval->nodeNr : 0;
