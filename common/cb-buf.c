@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int buf_reserve(struct cb_buf *b, size_t extra)
@@ -113,6 +115,82 @@ ssize_t cb_buf_write_fd(struct cb_buf *b, int fd)
         return 0;
     }
     n = write(fd, cb_buf_head(b), cb_buf_pending(b));
+    if (n < 0) {
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+    cb_buf_consume(b, (size_t)n);
+    return n;
+}
+
+ssize_t cb_buf_recv_fd(struct cb_buf *b, int fd, size_t max_pending, int *ret_fd)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    size_t room = 64 * 1024;
+    ssize_t n;
+    int r;
+
+    *ret_fd = -1;
+    if (max_pending > 0 && cb_buf_pending(b) + room > max_pending) {
+        room = max_pending > cb_buf_pending(b) ? max_pending - cb_buf_pending(b) : 0;
+    }
+    if (room == 0) {
+        return -ENOBUFS;
+    }
+    r = buf_reserve(b, room);
+    if (r < 0) {
+        return r;
+    }
+    iov = (struct iovec){ .iov_base = b->data + b->len, .iov_len = room };
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof control.space;
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0) {
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+            memcpy(ret_fd, CMSG_DATA(cmsg), sizeof(int));
+        }
+    }
+    b->len += (size_t)n;
+    return n;
+}
+
+ssize_t cb_buf_send_fd(struct cb_buf *b, int fd, size_t max, int pass_fd)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = { .iov_base = (void *)cb_buf_head(b), .iov_len = cb_buf_pending(b) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    ssize_t n;
+
+    if (iov.iov_len > max) {
+        iov.iov_len = max;
+    }
+    if (iov.iov_len == 0) {
+        return 0;
+    }
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.space;
+        msg.msg_controllen = sizeof control.space;
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+    }
+    n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n < 0) {
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     }

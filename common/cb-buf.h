@@ -39,3 +39,12 @@ ssize_t cb_buf_read_fd(struct cb_buf *b, int fd, size_t max_pending);
 
 /* Writes pending bytes to a non-blocking fd. Returns bytes written, -EAGAIN, or -errno. */
 ssize_t cb_buf_write_fd(struct cb_buf *b, int fd);
+
+/*
+ * Like cb_buf_read_fd, with recvmsg: a descriptor passed with the bytes (SCM_RIGHTS) is
+ * returned in *ret_fd (close-on-exec), else *ret_fd is -1. A socket that may be sent
+ * descriptors must always be read this way: plain read() drops them.
+ */
+ssize_t cb_buf_recv_fd(struct cb_buf *b, int fd, size_t max_pending, int *ret_fd);
+/* Writes at most max pending bytes with sendmsg; pass_fd >= 0 travels with the first of them. */
+ssize_t cb_buf_send_fd(struct cb_buf *b, int fd, size_t max, int pass_fd);

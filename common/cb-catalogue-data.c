@@ -93,6 +93,10 @@ static const struct cb_param cleanup_params[] = {
     { .name = "session", .type = CB_TYPE_TEXT },
 };
 
+static const struct cb_param channel_params[] = {
+    { .name = "module", .type = CB_TYPE_TEXT, .required = true },
+};
+
 static const struct cb_function system_functions[] = {
     { .name = "ping", .idempotent = true, .mode = CB_MODE_STATELESS, .answered_by = "router" },
     { .name = "info", .idempotent = true, .mode = CB_MODE_STATELESS, .answered_by = "router" },
@@ -117,6 +121,13 @@ static const struct cb_function system_functions[] = {
       .answered_by = "router",
       .ends = "sessions" },
     { .name = "shutdown", .mode = CB_MODE_DAEMON_ONLY, .answered_by = "router" },
+    /* Hands this connection to the caller's instance of the module's family (DESIGN.md). */
+    { .name = "channel",
+      .params = channel_params,
+      .n_params = CB_ELEMENTSOF(channel_params),
+      .idempotent = true,
+      .mode = CB_MODE_DAEMON_ONLY,
+      .answered_by = "router" },
     { .name = "catalogue",
       .params = catalogue_params,
       .n_params = CB_ELEMENTSOF(catalogue_params),

@@ -134,15 +134,22 @@ json_t *cb_family_dispatch(const struct cb_family *family,
     json_t *params = NULL, *result = NULL, *response;
     int r;
 
+    call->refused = true;
+    call->found = false;
     r = cb_catalogue_resolve(req->module, req->function, &call->module, &call->function, &err);
     if (r >= 0) {
         r = cb_catalogue_check_params(call->function, req->params, &params, &err);
     }
-    /* The router inspects content in daemon mode; one-shot mode must refuse alike. */
-    if (r >= 0 && call->process_mode) {
-        r = cb_screen_params(call->function, params, NULL, &err);
+    /* The router inspects what it relays; one-shot mode and channels must refuse alike. */
+    if (r >= 0 && (call->process_mode || call->screen)) {
+        r = cb_screen_params(call->function, params, &call->finding, &err);
+        call->found = r < 0 && err.code == CB_E_SECURITY;
+    }
+    if (r >= 0 && call->screen) {
+        r = cb_check_handles_owned(call->function, params, call->uid, &err);
     }
     if (r >= 0) {
+        call->refused = false;
         call->params = params;
         call->end_of_data = false;
         r = run_call(family, call, &result, &err);

@@ -15,6 +15,7 @@
 #include "common/cb-catalogue.h"
 #include "common/cb-config.h"
 #include "common/cb-error.h"
+#include "common/cb-screen.h"
 #include "common/cb-session.h"
 
 struct cb_call {
@@ -32,6 +33,10 @@ struct cb_call {
     const char *request_id;
     uint64_t process_start_usec; /* monotonic start of the answering process */
     bool end_of_data;            /* set by a handler: the answer gets end_of_data (API.md 1.1) */
+    bool screen;                 /* inspect content here: a channel, with no router before us */
+    bool refused;                /* set by dispatch: refused before any handler ran */
+    bool found;                  /* set by dispatch: inspection found what `finding` says */
+    struct cb_screen_finding finding;
 };
 
 #define CB_CALL_HAS_END_OF_DATA 1

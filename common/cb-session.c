@@ -300,7 +300,8 @@ void cb_registry_detach_all(struct cb_registry *r, uint64_t now)
     while (cb_hashmap_iterate(r->sessions, &state, &key, &value)) {
         struct session_entry *s = value;
 
-        if (!s->pub.detached) {
+        /* A session held by a channel still has its client: it does not wait for anyone. */
+        if (!s->pub.detached && s->pub.channels == 0) {
             s->pub.detached = true;
             s->pub.detached_usec = now;
         }

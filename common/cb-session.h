@@ -28,6 +28,8 @@ struct cb_session {
     bool detached;   /* the router's connection dropped: kept for the grace time */
     unsigned ending; /* session ends queued: its family state is about to be replaced */
     uint64_t detached_usec;
+    unsigned channels; /* client connections handed to us that hold it (loop thread only) */
+    bool router_held;  /* the router relayed a call of it and has not yet ended it */
 };
 
 typedef void (*cb_handle_free_fn)(void *object);
@@ -141,6 +143,13 @@ int cb_child_id_parent(const char *child_id,
                        const char *parent_prefix,
                        char *ret,
                        size_t size);
+
+struct cb_function;
+/* A handle id names its uid: E_HANDLE when a parameter names another uid's handle. */
+int cb_check_handles_owned(const struct cb_function *f,
+                           json_t *params,
+                           uid_t uid,
+                           struct cb_error *reterr);
 
 /* Whether a handle with this id is alive. */
 bool cb_handle_exists(struct cb_registry *r, const char *id);

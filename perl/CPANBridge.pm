@@ -32,6 +32,8 @@ our $RETRY_COUNT   = 3;
 our $PYTHON_PATH;
 our $DAEMON_MODE      = $ENV{CPAN_BRIDGE_DAEMON}   // 1;
 our $FALLBACK_ENABLED = $ENV{CPAN_BRIDGE_FALLBACK} // 1;
+# Calls go on a channel, the object's own connection to its instance, handed over by the router.
+our $CHANNELS = $ENV{CPAN_BRIDGE_CHANNELS} // 1;
 # Never /tmp: a fixed name in a world-writable directory can be taken by any local user.
 our $DAEMON_SOCKET =
     (defined $ENV{CPAN_BRIDGE_SOCKET} && length $ENV{CPAN_BRIDGE_SOCKET})
@@ -175,7 +177,7 @@ sub new {
     $class = ref($class) || $class;
     return bless {
         (map { ($_ => $args{$_}) }
-            qw(debug timeout max_json_size retry_count socket exec daemon_mode fallback)),
+            qw(debug timeout max_json_size retry_count socket exec daemon_mode fallback channels)),
         last_error  => undef,
         last_output => undef,
         perf        => {},
@@ -207,8 +209,9 @@ sub _check_owner {
     return if defined $self->{owner} && $self->{owner} eq $owner;
     if (defined $self->{owner}) {
         $self->_debug('new process or thread: new session and connection');
-        # Only forget the inherited handle; closing our copy does not affect the parent's.
+        # Only forget the inherited handles; closing our copies does not affect the parent's.
         delete $self->{sock};
+        $self->{chan_of} = {};
         $self->{precords} = [];
         $self->{dcurrent} = {};
     }
@@ -369,7 +372,8 @@ sub _read_frame {
 # Connects to the router. Returns ('ok') or (state, why): 'not_delivered' or 'denied'.
 # With $persist, a missing or refusing socket is tried again until the connect timeout.
 sub _connect {
-    my ($self, $persist) = @_;
+    my ($self, $persist, $conn) = @_;
+    $conn //= $self;
     require Socket;
     $SEND_FLAGS //= Socket::MSG_NOSIGNAL() | Socket::MSG_DONTWAIT();
     my $path     = $self->_opt('socket', $DAEMON_SOCKET);
@@ -383,7 +387,7 @@ sub _connect {
         if (connect $s, $addr) {
             my ($ok, $why) = $self->_check_peer($s, $path);
             return ('denied', $why) unless $ok;
-            @$self{qw(sock rbuf fresh conn_owner)} = ($s, '', 1, "$$:$THREAD_GEN");
+            @$conn{qw(sock rbuf fresh conn_owner)} = ($s, '', 1, "$$:$THREAD_GEN");
             return ('ok');
         }
         my $err  = $! + 0;
@@ -415,10 +419,55 @@ sub _check_peer {
 }
 
 sub _drop_conn {
-    my ($self) = @_;
-    close delete $self->{sock} if $self->{sock};
-    $self->{rbuf} = '';
+    my ($self, $conn) = @_;
+    $conn //= $self;
+    close delete $conn->{sock} if $conn->{sock};
+    $conn->{rbuf} = '';
+    if ($conn != $self) {    # a channel: its modules go through the router until a new one opens
+        my $of = $self->{chan_of};
+        delete @$of{ grep { ref $of->{$_} && $of->{$_} == $conn } keys %$of };
+    }
     return;
+}
+
+# The channel for $module: opened on its first call, then kept. undef means the router
+# relays this call (no channel wanted, refused, or not reachable: the caller finds out why);
+# (undef, answer) is a refusal that is this call's answer (E_THROTTLED, retried as such).
+sub _channel {
+    my ($self, $module) = @_;
+    my $of = $self->{chan_of} //= {};
+    my $ch = $of->{$module};
+    return $ch if $ch && $ch->{sock};
+    return undef if defined $ch || $module eq 'system' || !$self->_opt('channels', $CHANNELS);
+    $ch = {};
+    my ($state) = $self->_connect(0, $ch);
+    return undef if $state ne 'ok';
+    my $timeout = $self->_opt('timeout', $TIMEOUT) || 0;
+    my $json = ($JSON || _json())->encode({
+        id             => 0,
+        module         => 'system',
+        function       => 'channel',
+        params         => { module => $module },
+        session        => $self->{session},
+        session_env    => _session_env(),
+        client_version => $CLIENT_VERSION,
+    });
+    my $frame    = pack('N', length $json) . $json;
+    my $deadline = $timeout > 0 ? _now() + $timeout + 2 : undef;
+    my ($sent)   = _send_all($ch->{sock}, \$frame, $deadline);
+    my ($payload) = $sent ? _read_frame($ch->{sock}, \$ch->{rbuf}, $deadline) : ();
+    my $r = defined $payload ? eval { ($JSON || _json())->decode($payload) } : undef;
+    if (ref $r eq 'HASH' && $r->{success} && ref $r->{result} eq 'HASH') {
+        $ch->{fresh}  = 0;
+        $ch->{family} = $r->{result}{family};
+        $of->{$_} = $ch for $module, @{ $r->{result}{modules} || [] };
+        return $ch;
+    }
+    close $ch->{sock};
+    return (undef, $r) if ref $r eq 'HASH' && ($r->{error_code} // '') eq 'E_THROTTLED';
+    # Refused (root, an older router, a module the router answers): this object relays it.
+    $of->{$module} = 0 if ref $r eq 'HASH';
+    return undef;
 }
 
 # One attempt in daemon mode. Returns (state, response, why):
@@ -430,7 +479,10 @@ sub _drop_conn {
 #   denied, timeout: a client-side answer is in the response
 sub _daemon_call {
     my ($self, $module, $function, $params, $persist) = @_;
-    my $reused = $self->{sock} ? 1 : 0;
+    my ($ch, $refusal) = $self->_channel($module);
+    return ('answered', $refusal) if $refusal;
+    my $conn = $ch // $self;
+    my $reused = $conn->{sock} ? 1 : 0;
     if (!$reused) {
         my ($state, $why) = $self->_connect($persist);
         return ('denied', _fail('E_DENIED', $why), $why) if $state eq 'denied';
@@ -447,7 +499,7 @@ sub _daemon_call {
         client_version => $CLIENT_VERSION,
     );
     $req{timeout_ms}  = int($timeout * 1000) if $timeout > 0;
-    $req{session_env} = _session_env() if $self->{fresh};
+    $req{session_env} = _session_env() if $conn->{fresh};
     my $json = eval { ($JSON || _json())->encode(\%req) };
     return ('answered', _fail('E_INVALID_PARAM', "cannot encode the request as JSON: $@"))
         unless defined $json;
@@ -456,34 +508,35 @@ sub _daemon_call {
     undef $json;
     # The client's deadline is a little after the server's, so that its E_TIMEOUT arrives.
     my $deadline = $timeout > 0 ? _now() + $timeout + 2 : undef;
-    my ($sent, $err) = _send_all($self->{sock}, \$frame, $deadline);
+    my ($sent, $err) = _send_all($conn->{sock}, \$frame, $deadline);
     $self->{attempts}++;
-    return $self->_send_failed($id, $err, $reused, $timeout) unless $sent;
-    $self->{fresh} = 0;
+    return $self->_send_failed($conn, $id, $err, $reused, $timeout) unless $sent;
+    $conn->{fresh} = 0;
     for (;;) {
-        my ($payload, $why) = _read_frame($self->{sock}, \$self->{rbuf}, $deadline);
+        my ($payload, $why) = _read_frame($conn->{sock}, \$conn->{rbuf}, $deadline);
         if (!defined $payload) {
             # On timeout the connection (and session) stays: a late answer is skipped by its id.
             return ('timeout', _fail('E_TIMEOUT', "no answer within ${timeout}s (\$CPANBridge::TIMEOUT)"))
                 if $why eq 'timeout';
-            $self->_drop_conn;
-            return ('lost', undef, "connection lost before the answer ($why)");
+            $self->_drop_conn($conn);
+            return ('lost', undef, $conn == $self ? "connection lost before the answer ($why)"
+                : "the $conn->{family} instance ended before answering ($why)");
         }
         my $r = $self->_decode_answer($payload, $id) or next;    # a late answer to another id
         # A refusal of the frame itself carries no id: the router closes the stream after it.
         # A value over a limit (an answer with our id) leaves the connection, and the session, as they were.
-        $self->_drop_conn if !$r->{success} && !$self->{answer_had_id}
+        $self->_drop_conn($conn) if !$r->{success} && !$self->{answer_had_id}
             && ($r->{error_code} // '') =~ /\AE_(?:TOO_LARGE|PROTOCOL)\z/;
         return ('answered', $r);
     }
 }
 
 sub _send_failed {
-    my ($self, $id, $err, $reused, $timeout) = @_;
+    my ($self, $conn, $id, $err, $reused, $timeout) = @_;
     # The router may have answered before closing (E_TOO_LARGE): read that first.
-    my ($payload) = $err eq 'timeout' ? () : _read_frame($self->{sock}, \$self->{rbuf}, _now() + 1);
+    my ($payload) = $err eq 'timeout' ? () : _read_frame($conn->{sock}, \$conn->{rbuf}, _now() + 1);
     my $r = defined $payload ? $self->_decode_answer($payload, $id) : undef;
-    $self->_drop_conn;
+    $self->_drop_conn($conn);
     return ('answered', $r) if $r;
     return ('timeout', _fail('E_TIMEOUT', "timed out after ${timeout}s sending the request"))
         if $err eq 'timeout';
@@ -574,8 +627,11 @@ sub DESTROY {
     my ($self) = @_;
     # Closing ends the session (the router closes its handles); only the owner may do that,
     # and a copy held by a forked child or another thread is simply forgotten.
-    close $self->{sock} if $self->{sock} && ($self->{conn_owner} // '') eq "$$:$THREAD_GEN";
-    delete $self->{sock};
+    my %seen;
+    for my $conn ($self, grep { ref $_ && !$seen{$_}++ } values %{ $self->{chan_of} || {} }) {
+        close $conn->{sock} if $conn->{sock} && ($conn->{conn_owner} // '') eq "$$:$THREAD_GEN";
+        delete $conn->{sock};
+    }
     return;
 }
 
@@ -1289,7 +1345,7 @@ client's methods) is compiled when first used.
 Options (each defaults to the package variable of the same meaning, read at call time):
 C<debug> ($DEBUG_LEVEL), C<timeout> ($TIMEOUT), C<max_json_size> ($MAX_JSON_SIZE),
 C<retry_count> ($RETRY_COUNT), C<socket> ($DAEMON_SOCKET), C<exec> ($EXEC),
-C<daemon_mode> ($DAEMON_MODE), C<fallback> ($FALLBACK_ENABLED).
+C<daemon_mode> ($DAEMON_MODE), C<fallback> ($FALLBACK_ENABLED), C<channels> ($CHANNELS).
 
 Each object is one B<session>: a random 128-bit token sent with every request, and one
 persistent connection to the router, opened on the first call. Live state (database
@@ -1404,6 +1460,14 @@ All can be changed at run time; environment variables are read when the module l
 =item $CPANBridge::FALLBACK_ENABLED (default 1, env CPAN_BRIDGE_FALLBACK)
 
 1: when the router cannot take a request, answer it in process mode.
+
+=item $CPANBridge::CHANNELS (default 1, env CPAN_BRIDGE_CHANNELS)
+
+1: for each family it calls, the object asks the router once for a B<channel>: the router
+checks the caller, then hands the connection to the caller's instance of that family,
+which answers it directly from then on (about twice as fast as a relayed call, and
+untouched by a router restart). 0: every call goes through the router. A refused channel
+(root, an older router) means the router relays, with no message.
 
 =item $CPANBridge::DAEMON_SOCKET (env CPAN_BRIDGE_SOCKET; empty means the default)
 

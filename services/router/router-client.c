@@ -58,9 +58,9 @@ void router_client_close(struct client *c)
     r->n_clients--;
     if (c->owner) {
         if (!c->over_limit) {
-            c->owner->connections--;
+            c->owner->b.connections--;
         }
-        c->owner->buffered -= cb_buf_pending(&c->out);
+        c->owner->b.buffered -= cb_buf_pending(&c->out);
     }
 
     c->io = sd_event_source_disable_unref(c->io);
@@ -120,7 +120,7 @@ static void client_flush(struct client *c)
             break;
         }
         if (n > 0 && c->owner) {
-            c->owner->buffered -= (uint64_t)n;
+            c->owner->b.buffered -= (uint64_t)n;
         }
         if (n < 0) {
             cb_log_debug_errno((int)n, "Client %llu went away while we wrote to it",
@@ -148,7 +148,7 @@ void router_client_send_text(struct client *c, const char *text, size_t len)
         return;
     }
     if (c->owner) {
-        c->owner->buffered += CB_FRAME_HEADER_SIZE + len;
+        c->owner->b.buffered += CB_FRAME_HEADER_SIZE + len;
     }
     client_flush(c);
 }
@@ -363,7 +363,7 @@ static void client_add(struct router *r, int fd)
         c->over_limit = true;
         r->stats.connections_rejected++;
     } else {
-        c->owner->connections++;
+        c->owner->b.connections++;
     }
 
     c->next = r->clients;

@@ -184,7 +184,7 @@ static void answer_system(struct client *c,
     json_decref(response);
 }
 
-static int check_instance_uid(struct router *r,
+int router_check_instance_uid(struct router *r,
                               struct client *c,
                               const struct cb_module *m,
                               struct cb_error *err)
@@ -209,7 +209,7 @@ static int forward(struct client *c, const struct router_forward *fw, struct cb_
     struct upstream *u;
     int k;
 
-    k = check_instance_uid(r, c, m, err);
+    k = router_check_instance_uid(r, c, m, err);
     if (k < 0) {
         return k;
     }
@@ -224,29 +224,6 @@ static int forward(struct client *c, const struct router_forward *fw, struct cb_
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
     return router_upstream_forward(u, c, fw, err);
-}
-
-/* A handle id names its uid: another uid's is refused here and counted as a security event. */
-static int check_handles_owned(struct client *c,
-                               const struct cb_function *f,
-                               json_t *params,
-                               struct cb_error *err)
-{
-    for (size_t i = 0; i < f->n_params; i++) {
-        const char *id;
-        char boot[9];
-        uid_t owner;
-
-        if (f->params[i].type != CB_TYPE_HANDLE) {
-            continue;
-        }
-        id = cb_json_get_string(params, f->params[i].name, NULL);
-        if (id && cb_handle_id_parse(id, &owner, boot) >= 0 && owner != c->uid) {
-            return cb_error_set(err, CB_E_HANDLE, "parameter '%s' names a handle of another user",
-                                f->params[i].name);
-        }
-    }
-    return 0;
 }
 
 /* Content inspection of text; a finding is a security event of its own kind (API.md 3.2). */
@@ -288,6 +265,8 @@ static struct router_session *session_for(struct client *c, const struct cb_requ
 
 static int route(struct client *c,
                  const struct cb_request *req,
+                 const char *payload,
+                 size_t len,
                  uint64_t start_usec,
                  const struct cb_module **ret_m,
                  const struct cb_function **ret_f,
@@ -330,13 +309,20 @@ static int route(struct client *c,
     if (k < 0) {
         return k;
     }
-    k = check_handles_owned(c, f, params, err);
+    /* Another uid's handle is refused here and counted as a security event. */
+    k = cb_check_handles_owned(f, params, c->uid, err);
     if (k < 0) {
         json_decref(params);
         return k;
     }
     k = screen(c, m, f, params, err);
     if (k < 0) {
+        json_decref(params);
+        return k;
+    }
+    if (f->answered_by && strcmp(f->name, "channel") == 0) {
+        /* Not a session's call: the connection, and its session, go to the instance. */
+        k = router_channel_open(c, req, params, start_usec, err);
         json_decref(params);
         return k;
     }
@@ -347,7 +333,9 @@ static int route(struct client *c,
     }
 
     if (f->answered_by) {
-        answer_system(c, req, m, f, params, start_usec);
+        if (!router_park(c, f, payload, len)) {
+            answer_system(c, req, m, f, params, start_usec);
+        }
         k = 0;
     } else {
         char rid[40];
@@ -387,8 +375,16 @@ void router_dispatch_frame(struct client *c, const char *payload, size_t len)
         return;
     }
 
-    k = route(c, &req, start_usec, &m, &f, &err);
-    if (k < 0) {
+    k = route(c, &req, payload, len, start_usec, &m, &f, &err);
+    if (k < 0 && f && f->answered_by && strcmp(f->name, "channel") == 0) {
+        /* Not counted: a client whose channel is refused sends the call itself through
+         * the router next, and that call is counted, refused or not. */
+        json_t *response = cb_response_error(req.id, &err);
+
+        router_client_send(c, response);
+        json_decref(response);
+        cb_error_clear(&err);
+    } else if (k < 0) {
         /* Metrics and events record the primary name once it is known (API.md 1.1). */
         router_answer_error(c, req.id, m ? m->name : req.module, f ? f->name : req.function,
                             start_usec, &err);

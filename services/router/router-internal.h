@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
+#include "common/cb-budget.h"
 #include "common/cb-buf.h"
 #include "common/cb-catalogue.h"
 #include "common/cb-config.h"
@@ -46,11 +47,7 @@ struct router_access {
 /* What one calling uid holds in the router, for the per-uid limits. */
 struct router_uid {
     uid_t uid;
-    unsigned connections;
-    unsigned inflight;
-    uint64_t buffered; /* answers not yet written plus requests not yet answered, bytes */
-    double tokens;     /* the request-rate bucket */
-    uint64_t refill_usec;
+    struct cb_budget b;
 };
 
 struct router_resources {
@@ -156,6 +153,13 @@ struct upstream {
     uint64_t last_failure_usec;       /* monotonic; 0 for never */
     uint64_t activation_failure_usec; /* its units failed to start */
     char last_failure[160];
+    /* Client connections waiting to be handed over, each at the stream offset of its adopt
+     * frame: the descriptor travels with that frame's first byte. */
+    struct upstream_passing {
+        uint64_t offset;
+        int fd;
+    } * passing;
+    size_t n_passing;
 
     /* The instance's own report (it answers a status poll about once a second). */
     bool polling;
@@ -165,6 +169,9 @@ struct upstream {
     uint64_t sample_usec;
     double cpu_percent;
     unsigned handles;
+    unsigned channels; /* open channels, as last reported */
+    bool adopted;      /* a channel was handed over since the last report */
+    bool repoll;       /* a count-reporting call waits for a report asked after it */
 };
 
 struct activator_ops {
@@ -198,6 +205,9 @@ struct router {
     bool stopping; /* sessions outlive a router restart: no session_end is sent then */
     uint64_t logged_requests;
     struct cb_ratelimit refusal_log_limit;
+    struct router_parked *parked; /* count-reporting calls waiting for instances' reports */
+    sd_event_source *park_timer;
+    bool reports_fresh; /* while parked calls are answered */
 };
 
 struct router_request_log {
@@ -326,6 +336,30 @@ void router_upstreams_free(struct router *r);
 unsigned router_upstreams_ready(struct router *r, const char *family);
 void router_upstream_poll_status(struct upstream *u);
 void router_upstreams_shutdown(struct router *r);
+
+/* router-channel.c: system.channel hands the client's connection to its instance */
+int router_channel_open(struct client *c,
+                        const struct cb_request *req,
+                        json_t *params,
+                        uint64_t start_usec,
+                        struct cb_error *err);
+/* Queues the adopt control frame with fd (owned from now on, even on failure). */
+int router_upstream_adopt(struct upstream *u, json_t *frame, int fd);
+
+/* router-park.c: system.stats and friends wait for the channels' reports */
+struct router_parked;
+bool router_park(struct client *c, const struct cb_function *f, const char *payload, size_t len);
+void router_parked_report_arrived(struct router *r);
+void router_parked_free(struct router *r);
+
+/* router-meter.c: an instance's report of its channels' calls */
+void router_meter_merge(struct router *r, struct upstream *u, json_t *meter);
+
+/* router-dispatch.c: root and system accounts are never served by an instance */
+int router_check_instance_uid(struct router *r,
+                              struct client *c,
+                              const struct cb_module *m,
+                              struct cb_error *err);
 
 /* router-system.c */
 int router_system_answer(struct client *c,

@@ -190,6 +190,7 @@ static int router_setup(struct router *r)
 static void router_teardown(struct router *r)
 {
     r->stopping = true;
+    router_parked_free(r);
     router_clients_close_all(r);
     if (r->upstreams) {
         router_upstreams_free(r);

@@ -67,15 +67,21 @@ static struct metrics_slot *slot_for(struct metrics_slot *ring, size_t n, uint64
     return s;
 }
 
-static void count(struct metrics_slot *s, const struct metrics_answer *a, size_t bucket)
+static void count(struct metrics_slot *s,
+                  const struct metrics_answer *a,
+                  size_t bucket,
+                  uint64_t n,
+                  uint64_t usec_sum)
 {
-    s->requests++;
-    s->errors += a->code >= 0;
-    s->own_errors += router_metrics_own_error(a->code);
-    router_histogram_add_bucket(&s->latency, bucket, a->usec);
+    s->requests += n;
+    s->errors += a->code >= 0 ? n : 0;
+    s->own_errors += router_metrics_own_error(a->code) ? n : 0;
+    s->latency.buckets[bucket] += n;
+    s->latency.count += n;
+    s->latency.sum_usec += usec_sum;
 }
 
-static void remember_error(struct router_metrics *m, const struct metrics_answer *a)
+void router_metrics_remember_error(struct router_metrics *m, const struct metrics_answer *a)
 {
     struct metrics_error *e = &m->recent[m->next_error++ % METRICS_RECENT_ERRORS];
 
@@ -87,21 +93,32 @@ static void remember_error(struct router_metrics *m, const struct metrics_answer
     e->duration_ms = (double)a->usec / 1000.0;
 }
 
+void router_metrics_record_n(struct router_metrics *m,
+                             const struct metrics_answer *a,
+                             size_t bucket,
+                             uint64_t n,
+                             uint64_t usec_sum,
+                             uint64_t now_usec)
+{
+    uint64_t second = now_usec / CB_USEC_PER_SEC;
+    struct metrics_function *f = function_slot(m, a->module, a->function);
+
+    count(slot_for(m->seconds, METRICS_WINDOW_SECONDS, second), a, bucket, n, usec_sum);
+    count(slot_for(m->minutes, METRICS_HISTORY_MINUTES, second / 60), a, bucket, n, usec_sum);
+    f->requests += n;
+    f->errors += a->code >= 0 ? n : 0;
+    f->latency.buckets[bucket] += n;
+    f->latency.count += n;
+    f->latency.sum_usec += usec_sum;
+}
+
 void router_metrics_record(struct router_metrics *m,
                            const struct metrics_answer *a,
                            uint64_t now_usec)
 {
-    size_t bucket = router_histogram_bucket(a->usec);
-    uint64_t second = now_usec / CB_USEC_PER_SEC;
-    struct metrics_function *f = function_slot(m, a->module, a->function);
-
-    count(slot_for(m->seconds, METRICS_WINDOW_SECONDS, second), a, bucket);
-    count(slot_for(m->minutes, METRICS_HISTORY_MINUTES, second / 60), a, bucket);
-    f->requests++;
-    f->errors += a->code >= 0;
-    router_histogram_add_bucket(&f->latency, bucket, a->usec);
+    router_metrics_record_n(m, a, router_histogram_bucket(a->usec), 1, a->usec, now_usec);
     if (a->code >= 0) {
-        remember_error(m, a);
+        router_metrics_remember_error(m, a);
     }
 }
 

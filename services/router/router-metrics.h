@@ -64,6 +64,15 @@ void router_metrics_record(struct router_metrics *m,
                            const struct metrics_answer *a,
                            uint64_t now_usec);
 
+/* n answers of one latency bucket at once (an instance's report of its channels' calls),
+ * and one error for the recent list; record_n keeps no error text. */
+void router_metrics_record_n(struct router_metrics *m,
+                             const struct metrics_answer *a,
+                             size_t bucket,
+                             uint64_t n,
+                             uint64_t usec_sum,
+                             uint64_t now_usec);
+void router_metrics_remember_error(struct router_metrics *m, const struct metrics_answer *a);
 /* The errors the suite itself caused (E_INTERNAL, E_UNAVAILABLE, E_TIMEOUT). */
 bool router_metrics_own_error(int code);
 

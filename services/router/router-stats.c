@@ -5,20 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cb-meter.h"
 #include "common/cb-time.h"
 
 /* Eight buckets per power of two: about 9% wide, so a reported quantile is within about 5%. */
 size_t router_histogram_bucket(uint64_t usec)
 {
-    unsigned msb;
-    size_t b;
-
-    if (usec < 8) {
-        return (size_t)usec;
-    }
-    msb = 63u - (unsigned)__builtin_clzll(usec);
-    b = (size_t)(msb - 2) * 8 + ((usec >> (msb - 3)) & 7);
-    return b < ROUTER_HISTOGRAM_BUCKETS ? b : ROUTER_HISTOGRAM_BUCKETS - 1;
+    return cb_meter_bucket(usec);
 }
 
 static double bucket_middle(size_t b)
@@ -51,14 +44,24 @@ void router_stats_done(struct router_stats *s)
 
 void router_stats_answered(struct router_stats *s, int code, bool rejected, uint64_t usec)
 {
-    s->requests_processed++;
-    s->latency.buckets[router_histogram_bucket(usec)]++;
-    s->latency.count++;
-    s->latency.sum_usec += usec;
+    router_stats_answered_n(s, code, rejected, router_histogram_bucket(usec), 1, usec);
+}
+
+void router_stats_answered_n(struct router_stats *s,
+                             int code,
+                             bool rejected,
+                             size_t bucket,
+                             uint64_t n,
+                             uint64_t usec_sum)
+{
+    s->requests_processed += n;
+    s->latency.buckets[bucket] += n;
+    s->latency.count += n;
+    s->latency.sum_usec += usec_sum;
     if (code < 0) {
         return;
     }
-    s->requests_failed++;
+    s->requests_failed += n;
     if (!rejected) {
         return;
     }
@@ -69,12 +72,12 @@ void router_stats_answered(struct router_stats *s, int code, bool rejected, uint
     case CB_E_UNKNOWN_FUNCTION:
     case CB_E_INVALID_PARAM:
     case CB_E_SECURITY:
-        s->validation_failures++;
-        s->requests_rejected++;
+        s->validation_failures += n;
+        s->requests_rejected += n;
         break;
     case CB_E_DENIED:
     case CB_E_THROTTLED:
-        s->requests_rejected++;
+        s->requests_rejected += n;
         break;
     default:
         break;
@@ -83,33 +86,43 @@ void router_stats_answered(struct router_stats *s, int code, bool rejected, uint
 
 const char *router_stats_event_type(enum cb_error_code code, const char **ret_severity)
 {
-    switch (code) {
-    case CB_E_UNKNOWN_MODULE:
-        *ret_severity = "medium";
-        return "unknown_module";
-    case CB_E_UNKNOWN_FUNCTION:
-        *ret_severity = "medium";
-        return "unknown_function";
-    case CB_E_DENIED:
-        *ret_severity = "high";
-        return "denied";
-    case CB_E_THROTTLED:
-        *ret_severity = "low";
-        return "throttled";
-    case CB_E_HANDLE:
-        /* The router refuses E_HANDLE only for another uid's handle. */
-        *ret_severity = "high";
-        return "foreign_handle";
-    default:
-        return NULL;
-    }
+    return cb_meter_event_type(code, ret_severity);
 }
 
-static void bump(json_t *counts, const char *key)
+static void bump(json_t *counts, const char *key, uint64_t n)
 {
     json_t *v = json_object_get(counts, key);
 
-    json_object_set_new(counts, key, json_integer(v ? json_integer_value(v) + 1 : 1));
+    json_object_set_new(counts, key, json_integer((v ? json_integer_value(v) : 0) + (json_int_t)n));
+}
+
+void router_stats_event_keep(struct router_stats *s,
+                             const char *type,
+                             const char *severity,
+                             const char *module_function,
+                             const char *parameter,
+                             const char *reason,
+                             uid_t uid,
+                             pid_t pid)
+{
+    struct router_event *e = &s->events[s->next_event++ % ROUTER_EVENT_RING];
+
+    *e = (struct router_event){ .realtime_usec = cb_now_realtime_usec(), .uid = uid, .pid = pid };
+    snprintf(e->type, sizeof e->type, "%s", type);
+    snprintf(e->severity, sizeof e->severity, "%s", severity);
+    snprintf(e->module_function, sizeof e->module_function, "%s", module_function);
+    snprintf(e->reason, sizeof e->reason, "%s", reason);
+    snprintf(e->parameter, sizeof e->parameter, "%s", parameter ? parameter : "");
+}
+
+void router_stats_event_count(struct router_stats *s,
+                              const char *type,
+                              const char *severity,
+                              uint64_t n)
+{
+    s->security_events += n;
+    bump(s->events_by_type, type, n);
+    bump(s->events_by_severity, severity, n);
 }
 
 void router_stats_event(struct router_stats *s,
@@ -121,18 +134,8 @@ void router_stats_event(struct router_stats *s,
                         uid_t uid,
                         pid_t pid)
 {
-    struct router_event *e = &s->events[s->next_event++ % ROUTER_EVENT_RING];
-
-    *e = (struct router_event){ .realtime_usec = cb_now_realtime_usec(), .uid = uid, .pid = pid };
-    snprintf(e->type, sizeof e->type, "%s", type);
-    snprintf(e->severity, sizeof e->severity, "%s", severity);
-    snprintf(e->module_function, sizeof e->module_function, "%s", module_function);
-    snprintf(e->reason, sizeof e->reason, "%s", reason);
-    snprintf(e->parameter, sizeof e->parameter, "%s", parameter ? parameter : "");
-
-    s->security_events++;
-    bump(s->events_by_type, type);
-    bump(s->events_by_severity, severity);
+    router_stats_event_keep(s, type, severity, module_function, parameter, reason, uid, pid);
+    router_stats_event_count(s, type, severity, 1);
 }
 
 void router_histogram_add_bucket(struct router_histogram *h, size_t bucket, uint64_t usec)

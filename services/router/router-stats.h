@@ -10,7 +10,7 @@
 
 #include "common/cb-error.h"
 
-#define ROUTER_HISTOGRAM_BUCKETS 320 /* 8 per power of two, up to 2^40 us */
+#define ROUTER_HISTOGRAM_BUCKETS 320 /* CB_METER_BUCKETS: 8 per power of two, up to 2^40 us */
 #define ROUTER_EVENT_RING        64
 
 struct router_histogram {
@@ -39,6 +39,7 @@ struct router_stats {
     uint64_t connections_total;
     uint64_t connections_rejected;
     uint64_t peak_connections;
+    uint64_t channels_opened; /* connections handed to instances (system.channel) */
     struct router_histogram latency;
     struct router_event events[ROUTER_EVENT_RING];
     size_t next_event;
@@ -54,6 +55,13 @@ void router_stats_done(struct router_stats *s);
  * says the router refused it before any instance saw it (API.md 3.2).
  */
 void router_stats_answered(struct router_stats *s, int code, bool rejected, uint64_t usec);
+/* The same for n answers in one latency bucket, as instances report their channels' calls. */
+void router_stats_answered_n(struct router_stats *s,
+                             int code,
+                             bool rejected,
+                             size_t bucket,
+                             uint64_t n,
+                             uint64_t usec_sum);
 
 /* Records a security event (counted, kept in the ring, and logged by the caller). */
 void router_stats_event(struct router_stats *s,
@@ -65,6 +73,19 @@ void router_stats_event(struct router_stats *s,
                         uid_t uid,
                         pid_t pid);
 
+/* The two halves of it: the ring's detail, and the counters (n events at once). */
+void router_stats_event_keep(struct router_stats *s,
+                             const char *type,
+                             const char *severity,
+                             const char *module_function,
+                             const char *parameter,
+                             const char *reason,
+                             uid_t uid,
+                             pid_t pid);
+void router_stats_event_count(struct router_stats *s,
+                              const char *type,
+                              const char *severity,
+                              uint64_t n);
 /* The event type of a refusal with this code, or NULL when it is no security event. */
 const char *router_stats_event_type(enum cb_error_code code, const char **ret_severity);
 

@@ -169,6 +169,7 @@ static json_t *system_stats(struct router *r)
     const struct cb_limits *l = &r->config->limits;
     json_t *o = stats_counters(r);
 
+    json_object_set_new(o, "channels_opened", json_integer((json_int_t)r->stats.channels_opened));
     json_object_set_new(o, "security_metrics", router_stats_security_json(&r->stats));
     json_object_set_new(o, "performance_summary", performance_metrics(r));
     json_object_set_new(o, "resource_status", router_resources_json(r));

@@ -72,9 +72,9 @@ static void pending_free(struct pending *p)
     if (p->client) {
         p->client->inflight--;
         p->client->inflight_bytes -= p->bytes;
-        p->client->owner->inflight--;
+        p->client->owner->b.inflight--;
         p->client->router->inflight--;
-        p->client->owner->buffered -= p->bytes;
+        p->client->owner->b.buffered -= p->bytes;
         router_client_update_events(p->client); /* it may read again */
         router_client_unref(p->client);
     }
@@ -162,6 +162,9 @@ static void upstream_disconnect(struct upstream *u, const char *reason)
     u->state = UPSTREAM_IDLE;
     u->activated = false;
     u->polling = false;
+    u->repoll = false;
+    u->channels = 0;
+    u->adopted = false;
     u->pid = 0;
     u->sample_usec = 0;
     u->cpu_percent = 0;
@@ -175,11 +178,18 @@ static void upstream_disconnect(struct upstream *u, const char *reason)
     }
 
     fail_pending(u, reason);
+    /* A client whose hand-over never went out sees its connection close, before any answer:
+     * it opens another (its channel request may be repeated). */
+    for (size_t i = 0; i < u->n_passing; i++) {
+        close(u->passing[i].fd);
+    }
+    u->n_passing = 0;
     /* Nothing queued may be sent on a later connection: its senders have been answered. */
     u->bytes_written = u->bytes_queued;
     cb_buf_consume(&u->out, cb_buf_pending(&u->out));
     cb_buf_consume(&u->in, cb_buf_pending(&u->in));
     env_sent_clear(u);
+    router_parked_report_arrived(u->router);
 }
 
 /* Rewrites the leading "{"id":N" of an instance's answer; instances always write id first. */
@@ -265,6 +275,11 @@ static void handle_answer(struct upstream *u, const char *payload, size_t len)
     } else if (p->status) {
         u->polling = false;
         store_status(u, payload, len);
+        if (u->repoll) {
+            u->repoll = false;
+            router_upstream_poll_status(u);
+        }
+        router_parked_report_arrived(u->router);
     }
     pending_free(p);
 }
@@ -302,6 +317,27 @@ static void upstream_update_events(struct upstream *u)
     }
 }
 
+/* Writes up to the next hand-over, or the hand-over's frame with its descriptor. */
+static ssize_t write_some(struct upstream *u)
+{
+    struct upstream_passing *next = u->n_passing ? &u->passing[0] : NULL;
+    ssize_t n;
+
+    if (!next) {
+        return cb_buf_write_fd(&u->out, u->fd);
+    }
+    if (next->offset > u->bytes_written) {
+        return cb_buf_send_fd(&u->out, u->fd, (size_t)(next->offset - u->bytes_written), -1);
+    }
+    n = cb_buf_send_fd(&u->out, u->fd, SIZE_MAX, next->fd);
+    if (n > 0) {
+        /* In flight now: the kernel holds it until the instance receives it. */
+        close(next->fd);
+        memmove(u->passing, u->passing + 1, --u->n_passing * sizeof *u->passing);
+    }
+    return n;
+}
+
 static void upstream_flush(struct upstream *u)
 {
     ssize_t n;
@@ -310,7 +346,7 @@ static void upstream_flush(struct upstream *u)
         return;
     }
     while (cb_buf_pending(&u->out) > 0) {
-        n = cb_buf_write_fd(&u->out, u->fd);
+        n = write_some(u);
         if (n == -EAGAIN) {
             break;
         }
@@ -621,12 +657,45 @@ int router_upstream_forward(struct upstream *u,
     c->inflight++;
     p->bytes = f->req_bytes;
     c->inflight_bytes += p->bytes;
-    c->owner->inflight++;
+    c->owner->b.inflight++;
     c->router->inflight++;
     arm_deadline(u, p, f);
-    c->owner->buffered += p->bytes;
+    c->owner->b.buffered += p->bytes;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
 
+    if (u->state == UPSTREAM_IDLE) {
+        upstream_start(u);
+    } else {
+        upstream_flush(u);
+    }
+    return 0;
+}
+
+int router_upstream_adopt(struct upstream *u, json_t *frame, int fd)
+{
+    struct upstream_passing *grown;
+    struct pending *p = calloc(1, sizeof *p);
+    uint64_t offset = u->bytes_queued;
+
+    grown = p ? realloc(u->passing, (u->n_passing + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(p);
+        close(fd);
+        return -ENOMEM;
+    }
+    u->passing = grown;
+    *p = (struct pending){ .upstream_id = u->next_id++,
+                           .control = true,
+                           .start_usec = cb_now_monotonic_usec() };
+    json_object_set_new(frame, "id", json_integer((json_int_t)p->upstream_id));
+    if (queue_frame(u, frame, p) < 0) {
+        free(p);
+        close(fd);
+        return -ENOMEM;
+    }
+    u->passing[u->n_passing++] = (struct upstream_passing){ .offset = offset, .fd = fd };
+    u->adopted = true;
+    u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
     if (u->state == UPSTREAM_IDLE) {
         upstream_start(u);
     } else {
@@ -687,6 +756,9 @@ static void store_status(struct upstream *u, const char *payload, size_t len)
     u->cpu_usec = cpu;
     u->sample_usec = now;
     u->handles = (unsigned)cb_json_get_int(r, "handles", 0);
+    u->channels = (unsigned)cb_json_get_int(r, "channels", 0);
+    u->adopted = false;
+    router_meter_merge(u->router, u, json_object_get(r, "meter"));
     json_decref(answer);
 }
 
@@ -772,6 +844,7 @@ void router_upstreams_free(struct router *r)
         cb_hashmap_free(u->pending);
         env_sent_clear(u);
         cb_hashmap_free(u->env_sent);
+        free(u->passing);
         free(u->socket_path);
         free(u);
     }

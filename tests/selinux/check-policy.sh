@@ -103,6 +103,16 @@ if exists user_t; then
         -A -s user_t -t cpanbridge_router_t -c unix_stream_socket -p connectto
 fi
 for d in $families; do
+    allowed "cpanbridge_${d}_t takes over a client's connection from the router (channel)" \
+        -A -s "cpanbridge_${d}_t" -t cpanbridge_router_t -c fd -p use
+    allowed "  and reads its peer's credentials" \
+        -A -s "cpanbridge_${d}_t" -t cpanbridge_router_t -c unix_stream_socket -p getopt
+done
+if exists user_t; then
+    denied "a user's own process cannot use the router's descriptors" \
+        -A -s user_t -t cpanbridge_router_t -c fd -p use
+fi
+for d in $families; do
     other=db
     [ "$d" != db ] || other=crypto
     denied "cpanbridge_${d}_t cannot connect to another family's instance (cpanbridge_${other}_t)" \

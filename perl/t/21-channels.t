@@ -1,0 +1,114 @@
+#!/usr/bin/perl
+# Channels (DESIGN.md "Channels"): the router authorizes a connection, then hands it to the
+# caller's instance, which answers it directly and validates, limits and counts as the
+# router would. Calls on a channel outlive a router restart; an instance's death is seen as
+# the router would report it; the router's counters still see every call.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib", "$FindBin::Bin/..";
+use CBTestSuite qw(start_suite launcher_status);
+use CPANBridge;
+use JSON::PP;
+use Time::HiRes qw(sleep);
+
+my $suite = start_suite();
+$CPANBridge::FALLBACK_ENABLED = 0;
+my $json  = JSON::PP->new->utf8->canonical;
+my $admin = CPANBridge->new(channels => 0);
+sub stats { return $admin->call('system', 'stats', {})->{result} }
+
+sub core_pids {
+    my $st = launcher_status($suite) // {};
+    return map { $_->{pid} } grep { $_->{family} eq 'core' && $_->{pid} } @{ $st->{instances} || [] };
+}
+
+# ---- a channel is opened once per family and object, and carries the calls --------------
+my $before = stats();
+my $b = CPANBridge->new;
+is($b->call('test', 'counter', {})->{result}{value}, 1, 'first call on a channel');
+is($b->call('datetime_helper', 'now', {})->{success} ? 1 : 0, 1, 'another module of the family');
+is($b->call('test', 'counter', {})->{result}{value}, 2, 'the session is the channel\'s');
+is($b->mode, 'daemon', 'mode says daemon');
+ok(ref $b->{chan_of}{test} && $b->{chan_of}{test} == $b->{chan_of}{datetime_helper},
+   'one channel serves the whole family');
+my $mid = stats();
+is($mid->{channels_opened} - $before->{channels_opened}, 1, 'the router handed over one connection');
+is($mid->{requests_processed} - $before->{requests_processed}, 4,
+   'the router counted the three channel calls (and one stats call), not the hand-over');
+
+# ---- the router killed: the channel does not even notice ---------------------------------
+my $router = launcher_status($suite)->{router}{pid};
+ok($router && kill('KILL', $router), "kill -9 of the router (pid $router)");
+my $r = $b->call('test', 'counter', {});
+is($r->{result}{value}, 3, 'the next call on the channel continues the same session') or diag explain $r;
+for (1 .. 100) { my $p = launcher_status($suite)->{router}{pid} // 0; last if $p && $p != $router; sleep 0.05 }
+
+# ---- the instance killed: its channel is reopened through the router ----------------------
+my @pids = core_pids();
+ok(@pids && kill('KILL', @pids), 'kill -9 of the core instance while the channel is idle');
+sleep 0.2;
+$r = $b->call('test', 'counter', {});
+ok($r->{success}, 'a non-idempotent call after the instance died: sent on a new channel') or diag explain $r;
+is($r->{result}{value}, 1, '... to the new instance, whose session starts afresh');
+
+# ---- a channel's session ends with the object -------------------------------------------
+{
+    my $h = CPANBridge->new;
+    ok($h->call('test', 'hold', {})->{success}, 'a handle made on a channel');
+    my $held = stats()->{resource_status}{active_handles} // stats()->{resource_status}{handles};
+    undef $h;
+    my $left;
+    for (1 .. 50) { $left = stats()->{resource_status}; last if ($left->{active_handles} // 0) < ($held // 1); sleep 0.05 }
+    cmp_ok($left->{active_handles} // 0, '<', $held // 1, 'closing the object ends its session and handle')
+        or diag explain $left;
+}
+
+# ---- CHANNELS = 0: the router relays, as before ------------------------------------------
+{
+    my $n0 = stats()->{channels_opened};
+    local $CPANBridge::CHANNELS = 0;
+    my $relay = CPANBridge->new;
+    ok($relay->call('test', 'ping', {})->{success}, 'with $CPANBridge::CHANNELS = 0 the call is relayed');
+    is(stats()->{channels_opened}, $n0, '... and no channel is opened');
+}
+
+# ---- what the instance refuses on a channel, as the router would -------------------------
+my $token = 'ab' x 16;
+my $s = CBTestSuite::frame_call($suite->{socket}, $json->encode({ id => 1, module => 'system',
+    function => 'channel', params => { module => 'test' }, session => $token }), 1);
+my $open = $json->decode(CBTestSuite::read_frame($s));
+ok($open->{success}, 'a raw system.channel is answered by the instance') or diag explain $open;
+is($open->{result}{family}, 'core', '... naming its family');
+isnt($open->{result}{pid}, launcher_status($suite)->{router}{pid}, '... from the instance, not the router');
+sub on_channel {
+    my ($req) = @_;
+    my $text = $json->encode($req);
+    syswrite $s, pack('N', length $text) . $text;
+    return $json->decode(CBTestSuite::read_frame($s));
+}
+my $ev0 = stats()->{security_events};
+my @refusals = (
+    [ { id => 2, module => 'database', function => 'disconnect', params => {} }, 'E_INVALID_PARAM', qr/family db/ ],
+    [ { id => 3, module => 'system', function => 'ping' }, 'E_INVALID_PARAM', qr/router/ ],
+    [ { id => 4, module => 'test', function => 'ping', session => 'cd' x 16 }, 'E_INVALID_PARAM', qr/holds session/ ],
+    [ { id => 5, module => 'test', function => 'ping', peer => { uid => 0 } }, 'E_INVALID_PARAM', qr/reserved/ ],
+    [ { id => 6, module => 'test', function => 'nosuch' }, 'E_UNKNOWN_FUNCTION', qr/nosuch/ ],
+    [ { id => 7, module => 'test', function => 'ping', params => { q => "1' OR '1'='1" } }, 'E_SECURITY', qr/q/ ],
+    [ { id => 8, module => 'test', function => 'release', params => { handle_id => 'test-h-' . ($< + 1) . '-aaaaaaaa-1' } },
+      'E_HANDLE', qr/another user/ ],
+);
+for my $case (@refusals) {
+    my ($req, $code, $why) = @$case;
+    my $a = on_channel($req);
+    is($a->{id}, $req->{id}, "request $req->{id}: answered with its id");
+    is($a->{error_code}, $code, "request $req->{id}: $code");
+    like($a->{error} // '', $why, "request $req->{id}: says why");
+}
+my $ok = on_channel({ id => 9, module => 'test', function => 'echo', params => { v => "\x{65e5}\x{672c}" } });
+ok($ok->{success}, 'the channel still serves after its refusals');
+is(stats()->{security_events} - $ev0, 3, 'the injection, the unknown function and the foreign handle are security events');
+close $s;
+
+done_testing;
