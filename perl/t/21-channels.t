@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib", "$FindBin::Bin/..";
 use CBTestSuite qw(start_suite launcher_status);
 use CPANBridge;
 use JSON::PP;
+use POSIX ();
 use Time::HiRes qw(sleep);
 
 my $suite = start_suite();
@@ -38,6 +39,16 @@ is($mid->{channels_opened} - $before->{channels_opened}, 1, 'the router handed o
 is($mid->{requests_processed} - $before->{requests_processed}, 4,
    'the router counted the three channel calls (and one stats call), not the hand-over');
 
+# ---- counted still after a quiet spell ----------------------------------------------------
+# The router closes an idle connection to an instance after a while, but not one whose
+# instance serves channels: it would hear nothing more of their calls.
+{
+    sleep 3;
+    my $n0 = stats()->{requests_processed};
+    $b->call('test', 'ping', {}) for 1 .. 5;
+    is(stats()->{requests_processed} - $n0, 6, 'after 3 s of quiet, channel calls are still counted');
+}
+
 # ---- the router killed: the channel does not even notice ---------------------------------
 my $router = launcher_status($suite)->{router}{pid};
 ok($router && kill('KILL', $router), "kill -9 of the router (pid $router)");
@@ -52,6 +63,45 @@ sleep 0.2;
 $r = $b->call('test', 'counter', {});
 ok($r->{success}, 'a non-idempotent call after the instance died: sent on a new channel') or diag explain $r;
 is($r->{result}{value}, 1, '... to the new instance, whose session starts afresh');
+
+# ---- many channels opened at once: each gets its own connection and session ----------------
+# Twelve clients open their first channel to a family together, while the router is still
+# having its instance started: the router hands the connections over in one go, and each
+# must reach the instance with its own adopt frame, or a client's calls would meet another's
+# session. Once for each of two families not used so far.
+CPANBridge::_json();    # loaded once, not by each child
+for my $case ([ crypto => hash => { data => 'x' } ], [ xml_helper => escape_xml => { value => '<x>' } ]) {
+    my ($module, $function, $params) = @$case;
+    my @kids;
+    pipe(my $go_r, my $go_w) or die "pipe: $!";    # closed by the parent: all start at once
+    for my $k (1 .. 12) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $r;
+            close $go_w;
+            my $c = CPANBridge->new;
+            sysread $go_r, my $nothing, 1;
+            my @v = map { my $x = $c->call($module, $function, $params);
+                          $x->{success} ? 'ok' : "$x->{error_code} $x->{error}" } 1 .. 3;
+            print $w join(',', @v);
+            close $w;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [ $pid, $r ];
+    }
+    close $go_w;
+    my $right = 0;
+    for my $k (@kids) {
+        my ($pid, $r) = @$k;
+        my $got = do { local $/; <$r> } // '';
+        waitpid $pid, 0;
+        $right++ if $got eq 'ok,ok,ok';
+        note "a client got: $got" if $got ne 'ok,ok,ok';
+    }
+    is($right, 12, "$module: 12 clients opening their channels at once are each served in their own session");
+}
 
 # ---- a channel's session ends with the object -------------------------------------------
 {

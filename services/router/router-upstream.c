@@ -317,10 +317,13 @@ static void upstream_update_events(struct upstream *u)
     }
 }
 
-/* Writes up to the next hand-over, or the hand-over's frame with its descriptor. */
+/* Writes up to the next hand-over, or from a hand-over's frame with its descriptor up to the
+ * one after: each descriptor must travel with the first byte of its own frame, which is how
+ * the instance pairs them. */
 static ssize_t write_some(struct upstream *u)
 {
     struct upstream_passing *next = u->n_passing ? &u->passing[0] : NULL;
+    size_t max = SIZE_MAX;
     ssize_t n;
 
     if (!next) {
@@ -329,7 +332,10 @@ static ssize_t write_some(struct upstream *u)
     if (next->offset > u->bytes_written) {
         return cb_buf_send_fd(&u->out, u->fd, (size_t)(next->offset - u->bytes_written), -1);
     }
-    n = cb_buf_send_fd(&u->out, u->fd, SIZE_MAX, next->fd);
+    if (u->n_passing > 1) {
+        max = (size_t)(u->passing[1].offset - u->bytes_written);
+    }
+    n = cb_buf_send_fd(&u->out, u->fd, max, next->fd);
     if (n > 0) {
         /* In flight now: the kernel holds it until the instance receives it. */
         close(next->fd);
@@ -361,6 +367,12 @@ static void upstream_flush(struct upstream *u)
 
 static void maybe_linger(struct upstream *u);
 
+/* An instance with channels reports their calls here: its connection stays while they do. */
+static bool serves_channels(const struct upstream *u)
+{
+    return u->channels > 0 || u->adopted;
+}
+
 static int on_upstream_io(sd_event_source *s CB_UNUSED,
                           int fd CB_UNUSED,
                           uint32_t revents,
@@ -383,7 +395,8 @@ static int on_linger(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void
     struct upstream *u = userdata;
 
     /* No session uses the instance and nothing is in flight: let it reach its idle exit. */
-    if (u->state == UPSTREAM_READY && u->sessions == 0 && cb_hashmap_size(u->pending) == 0) {
+    if (u->state == UPSTREAM_READY && u->sessions == 0 && cb_hashmap_size(u->pending) == 0 &&
+        !serves_channels(u)) {
         cb_log_debug("Closing the idle connection to the %s instance for uid %u", u->family->name,
                      (unsigned)u->uid);
         upstream_disconnect(u, "idle");
@@ -393,7 +406,8 @@ static int on_linger(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void
 
 static void maybe_linger(struct upstream *u)
 {
-    if (u->state != UPSTREAM_READY || u->sessions > 0 || cb_hashmap_size(u->pending) > 0) {
+    if (u->state != UPSTREAM_READY || u->sessions > 0 || cb_hashmap_size(u->pending) > 0 ||
+        serves_channels(u)) {
         return;
     }
     /* Armed once; later events must not push the close further away. */

@@ -3,8 +3,8 @@
 # SAMPLE seconds each daemon's resident memory, open descriptors and the suite's live handles
 # and p99 latency go into a CSV. After the warm-up (the first quarter, at least one sample) it
 # fails when a daemon's RSS grows faster than 1 MiB an hour (with a floor for the allocator's
-# granularity in short runs: 512 KiB, 4 MiB for the router, which buffers the 1 MiB payloads),
-# or when descriptors or handles grow at all.
+# granularity in short runs: 512 KiB, 4 MiB for core and the router, which buffer the 1 MiB
+# payloads), or when descriptors or handles grow at all.
 # Usage: tests/load/soak.pl BUILD_DIR DURATION [CSV]   (DURATION: 30m, 2m, 24h, 90s)
 use strict;
 use warnings;
@@ -112,9 +112,10 @@ for my $key (sort keys %series) {
     my @late  = @s[ $#s - $q + 1 .. $#s ];
     my $hours = ($late[-1][0] - $early[0][0]) / 3600 || 1 / 3600;
     my $grew_kb = (sort { $a <=> $b } map { $_->[1] } @late)[0] - (sort { $a <=> $b } map { $_->[1] } @early)[0];
-    # The floor allows for the allocator: the router holds the 1 MiB echoes of three clients
-    # in and out at once, and glibc's arenas settle over minutes, not seconds.
-    my $floor_kb = $key =~ /^router/ ? 4096 : 512;
+    # The floor allows for the allocator: core, which answers the channels' echoes, holds the
+    # 1 MiB payloads of three clients in and out at once (the router, when it relays them),
+    # and glibc's arenas settle over minutes, not seconds.
+    my $floor_kb = $key =~ /^(?:router|core)/ ? 4096 : 512;
     my $allowed_kb = 1024 * $hours > $floor_kb ? 1024 * $hours : $floor_kb;
     my $busy_min = (sort { $a <=> $b } map { $_->[2] } @s[ $q .. $#s ])[0];
     my $rest = $rest_fds{$key};
