@@ -60,6 +60,19 @@ static void channel_refuse(struct conn *c,
     cb_error_clear(err);
 }
 
+/* A function the router answers (test.stats is system.stats): nothing ran, and `relay` tells
+ * the client to send it on its router connection instead. Not counted: the router counts
+ * that call. */
+static void channel_send_to_router(struct conn *c, const json_t *id, struct cb_error *err)
+{
+    json_t *resp = cb_response_error(id, err);
+
+    json_object_set_new(resp, "relay", json_true());
+    cb_conn_send(c, resp);
+    json_decref(resp);
+    cb_error_clear(err);
+}
+
 static bool module_allowed(const struct conn *c, const char *module)
 {
     size_t i;
@@ -166,8 +179,12 @@ void cb_channel_frame(struct conn *c, const char *payload, size_t len)
     if (r >= 0) {
         r = cb_budget_admit_request(&c->srv->budget, c->srv->config, c->uid, &err);
     }
-    if (r < 0) {
+    if (r < 0 && f && f->answered_by) {
+        channel_send_to_router(c, j->req.id, &err);
+    } else if (r < 0) {
         channel_refuse(c, j->req.id, m, f, start, &err);
+    }
+    if (r < 0) {
         cb_request_done(&j->req);
         free(j);
         return;

@@ -434,7 +434,8 @@ sub _drop_conn {
 # relays this call (no channel wanted, refused, or not reachable: the caller finds out why);
 # (undef, answer) is a refusal that is this call's answer (E_THROTTLED, retried as such).
 sub _channel {
-    my ($self, $module) = @_;
+    my ($self, $module, $function) = @_;
+    return undef if $self->{router_answers} && $self->{router_answers}{"$module.$function"};
     my $of = $self->{chan_of} //= {};
     my $ch = $of->{$module};
     return $ch if $ch && $ch->{sock};
@@ -479,7 +480,7 @@ sub _channel {
 #   denied, timeout: a client-side answer is in the response
 sub _daemon_call {
     my ($self, $module, $function, $params, $persist) = @_;
-    my ($ch, $refusal) = $self->_channel($module);
+    my ($ch, $refusal) = $self->_channel($module, $function);
     return ('answered', $refusal) if $refusal;
     my $conn = $ch // $self;
     my $reused = $conn->{sock} ? 1 : 0;
@@ -523,6 +524,11 @@ sub _daemon_call {
                 : "the $conn->{family} instance ended before answering ($why)");
         }
         my $r = $self->_decode_answer($payload, $id) or next;    # a late answer to another id
+        if ($r->{relay} && $conn != $self) {
+            # The router answers this one itself (test.stats is system.stats); nothing ran.
+            $self->{router_answers}{"$module.$function"} = 1;
+            return $self->_daemon_call($module, $function, $params, $persist);
+        }
         # A refusal of the frame itself carries no id: the router closes the stream after it.
         # A value over a limit (an answer with our id) leaves the connection, and the session, as they were.
         $self->_drop_conn($conn) if !$r->{success} && !$self->{answer_had_id}

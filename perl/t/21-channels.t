@@ -34,10 +34,13 @@ is($b->call('test', 'counter', {})->{result}{value}, 2, 'the session is the chan
 is($b->mode, 'daemon', 'mode says daemon');
 ok(ref $b->{chan_of}{test} && $b->{chan_of}{test} == $b->{chan_of}{datetime_helper},
    'one channel serves the whole family');
+my $alias = $b->call('test', 'stats', {});
+ok($alias->{success} && defined $alias->{result}{requests_processed},
+   'test.stats, which the router answers, is sent there from a channel object') or diag explain $alias;
 my $mid = stats();
 is($mid->{channels_opened} - $before->{channels_opened}, 1, 'the router handed over one connection');
-is($mid->{requests_processed} - $before->{requests_processed}, 4,
-   'the router counted the three channel calls (and one stats call), not the hand-over');
+is($mid->{requests_processed} - $before->{requests_processed}, 5,
+   'the router counted the three channel calls, test.stats and one stats call, not the hand-over');
 
 # ---- counted still after a quiet spell ----------------------------------------------------
 # The router closes an idle connection to an instance after a while, but not one whose

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Database benchmark (one run, pinned to CPU 0, against a throwaway PostgreSQL cluster):
-#   1000 prepared INSERTs through the bridge, one call at a time (C client, no pipelining),
-#     against the same 1000 round trips made directly with libpq (tests/bench/pq-direct.c);
-#     target: at most 1.5 times the direct time.
+#   1000 prepared INSERTs through the bridge, one call at a time (C client, no pipelining, on
+#     a channel and relayed by the router), against the same 1000 round trips made directly
+#     with libpq (tests/bench/pq-direct.c); target: at most 1.5 times the direct time.
 #   execute_many of 1000 rows against libpq's own pipeline mode; target: at least half its rate.
 # Prints the times and the ratios; asserts nothing. Usage: tests/bench/bench-db.sh [BUILD_DIR] [N]
 set -euo pipefail
@@ -52,23 +52,30 @@ client call database execute_statement "{\"sql\": \"$insert\", \"params\": [0, \
 
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-bridge_rps=$(client bench --connections 1 --pipeline 1 --requests "$n" --module database \
-    --function execute_statement --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
-    field calls_per_sec)
+inserts() { # $@: extra bench options
+    client bench --connections 1 --pipeline 1 --requests "$n" --module database "$@" \
+        --function execute_statement --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
+        field calls_per_sec
+}
+relay_rps=$(inserts)
+bridge_rps=$(inserts --channel)
+relay_s=$(awk -v r="$relay_rps" -v n="$n" 'BEGIN {printf "%.6f", n / r}')
 bridge_s=$(awk -v r="$bridge_rps" -v n="$n" 'BEGIN {printf "%.6f", n / r}')
 direct_s=$($pin "$dir/pq-direct" "$conninfo" roundtrips "$n" | field seconds)
 
 rows=$(python3 -c "import json; print(json.dumps([[i, 'x'] for i in range($n)]))")
 printf '{"sql": "%s", "rows": %s}' "$insert" "$rows" > "$dir/many.json"
-many_rps=$(client bench --connections 1 --pipeline 1 --requests 20 --module database \
+many_rps=$(client bench --channel --connections 1 --pipeline 1 --requests 20 --module database \
     --function execute_many --params "$(cat "$dir/many.json")" | field calls_per_sec)
 many_s=$(awk -v r="$many_rps" 'BEGIN {printf "%.6f", 1 / r}')
 pipe_s=$($pin "$dir/pq-direct" "$conninfo" pipeline "$n" | field seconds)
 
 echo "db bench, pinned to CPU 0, $n rows, autocommit, fsync off"
-printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   ratio %.2fx (target <= 1.5)\n' \
+printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   ratio %.2fx (target <= 1.5), on a channel\n' \
     "$(awk -v s="$bridge_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$direct_s" 'BEGIN {print s * 1000}')" \
     "$(awk -v a="$bridge_s" -v b="$direct_s" 'BEGIN {print a / b}')"
+printf '                                    relayed %7.2f ms                     ratio %.2fx\n' \
+    "$(awk -v s="$relay_s" 'BEGIN {print s * 1000}')" "$(awk -v a="$relay_s" -v b="$direct_s" 'BEGIN {print a / b}')"
 printf '  execute_many vs libpq pipeline:   bridge %8.2f ms   libpq %8.2f ms   rate %.2f of libpq (target >= 0.5)\n' \
     "$(awk -v s="$many_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$pipe_s" 'BEGIN {print s * 1000}')" \
     "$(awk -v a="$many_s" -v b="$pipe_s" 'BEGIN {print b / a}')"

@@ -2,6 +2,8 @@
 /* What client-main.c and client-bench.c share inside the CLI. */
 #pragma once
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,6 +24,7 @@ struct bench_options {
     unsigned long long requests;
     int answer_timeout_ms; /* a connection that hears nothing for this long has failed */
     pid_t server_pid;      /* > 0: also report that process's CPU time per call */
+    bool channel;          /* each connection first asks for a channel (system.channel) */
 };
 
 /* Runs the benchmark and prints its one result line. Returns a CLIENT_EXIT_* code. */

@@ -36,7 +36,7 @@ static void usage(FILE *f)
             "       cpan-bridge-client [OPTIONS] raw [--timeout-ms N] [--half-close]\n"
             "       cpan-bridge-client [OPTIONS] bench --connections N --pipeline P\n"
             "           --requests TOTAL [--module M] [--function F] [--params JSON]\n"
-            "           [--payload-bytes N] [--server-pid PID] [--timeout-ms N]\n"
+            "           [--payload-bytes N] [--server-pid PID] [--timeout-ms N] [--channel]\n"
             "\n"
             "OPTIONS: --socket PATH | --exec PATH, --session TOKEN, --timeout-ms N\n"
             "\n"
@@ -290,6 +290,9 @@ static int parse_bench_option(int opt, struct bench_options *o)
     case 'T':
         o->session = optarg;
         break;
+    case 'C':
+        o->channel = true;
+        break;
     default:
         r = -EINVAL;
         usage(stderr);
@@ -310,6 +313,7 @@ static int run_bench(const struct global_options *g, int argc, char **argv)
         { "server-pid", required_argument, NULL, 's' },
         { "timeout-ms", required_argument, NULL, 't' },
         { "session", required_argument, NULL, 'T' },
+        { "channel", no_argument, NULL, 'C' },
         {},
     };
     struct bench_options o = {
