@@ -14,18 +14,66 @@
 #include <unistd.h>
 
 #include "common/cb-inspect.h"
+#include "common/cb-log-request.h"
 #include "common/cb-log.h"
 #include "common/cb-service.h"
 #include "common/cb-time.h"
 
 /* Counts a call, and the security event its refusal is, as the router would have. */
-static void channel_meter(struct conn *c, const struct cb_meter_call *m)
+/* A refusal in the journal, as the router logs its own: warnings for security events, and
+ * a bounded share of them, so that a flood cannot push the rest out of journald's limit. */
+static void log_refusal(struct conn *c, const struct cb_meter_call *m, bool security)
+{
+    struct server *srv = c->srv;
+    char uid[16], pid[16];
+    struct cb_log_field fields[] = {
+        { "CPAN_BRIDGE_MODULE", m->module },
+        { "CPAN_BRIDGE_FUNCTION", m->function },
+        { "CPAN_BRIDGE_CLIENT_UID", uid },
+        { "CPAN_BRIDGE_CLIENT_PID", pid },
+        { "CPAN_BRIDGE_ERROR_CODE", cb_error_code_to_string(m->code) },
+        { NULL, NULL },
+    };
+    unsigned suppressed;
+
+    if (!cb_ratelimit_take(&srv->refusal_log_limit, cb_now_monotonic_usec(), &suppressed)) {
+        return;
+    }
+    if (suppressed > 0) {
+        cb_log_warning(
+                "Suppressed %u refusal entries in the last %llu s", suppressed,
+                (unsigned long long)(srv->refusal_log_limit.interval_usec / CB_USEC_PER_SEC));
+    }
+    snprintf(uid, sizeof uid, "%u", (unsigned)c->uid);
+    snprintf(pid, sizeof pid, "%d", (int)c->pid);
+    cb_log_full(security ? LOG_WARNING : LOG_INFO, 0, CB_MESSAGE_REQUEST_REFUSED, fields,
+                "Refused %s.%s on a channel from uid %u pid %d: %s", m->module ? m->module : "?",
+                m->function ? m->function : "?", (unsigned)c->uid, (int)c->pid,
+                m->error ? m->error : "");
+}
+
+/* Counts a call, the security event its refusal is, and logs it, as the router would have. */
+static void channel_meter(struct conn *c, const struct cb_meter_call *m, const char *request_id)
 {
     const char *severity = NULL;
     const char *type = m->rejected && m->code >= 0 ? cb_meter_event_type(m->code, &severity) : NULL;
+    struct cb_request_log l = {
+        .module = m->module,
+        .function = m->function,
+        .request_id = request_id,
+        .session = c->own_session,
+        .uid = c->uid,
+        .pid = c->pid,
+        .duration_usec = m->usec,
+        .error_code = m->code >= 0 ? cb_error_code_to_string(m->code) : NULL,
+    };
     char mf[96];
 
     cb_meter_record(c->srv->meter, m);
+    cb_log_request(&l, c->srv->config->request_log_sample, &c->srv->logged_requests);
+    if (m->rejected && m->code >= 0) {
+        log_refusal(c, m, type || m->code == CB_E_SECURITY);
+    }
     if (!type) {
         return;
     }
@@ -49,12 +97,14 @@ static void channel_refuse(struct conn *c,
     json_t *resp = cb_response_error(id, err);
 
     /* The catalogue's names only: they outlive the request, which the meter does too. */
-    channel_meter(c, &(struct cb_meter_call){ .module = m && f ? m->name : NULL,
-                                              .function = m && f ? f->name : NULL,
-                                              .code = err->code,
-                                              .rejected = true,
-                                              .usec = cb_now_monotonic_usec() - start_usec,
-                                              .error = err->message });
+    channel_meter(c,
+                  &(struct cb_meter_call){ .module = m && f ? m->name : NULL,
+                                           .function = m && f ? f->name : NULL,
+                                           .code = err->code,
+                                           .rejected = true,
+                                           .usec = cb_now_monotonic_usec() - start_usec,
+                                           .error = err->message },
+                  NULL);
     cb_conn_send(c, resp);
     json_decref(resp);
     cb_error_clear(err);
@@ -215,12 +265,14 @@ static int on_job_deadline(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED
     cb_error_set(&err, CB_E_TIMEOUT,
                  "%s.%s ran past its timeout of %llu ms; it may still complete in its instance",
                  j->req.module, j->req.function, (unsigned long long)j->timeout_ms);
-    channel_meter(j->conn, &(struct cb_meter_call){
-                                   .module = j->call.function ? j->call.module->name : NULL,
-                                   .function = j->call.function ? j->call.function->name : NULL,
-                                   .code = err.code,
-                                   .usec = cb_now_monotonic_usec() - j->start_usec,
-                                   .error = err.message });
+    channel_meter(j->conn,
+                  &(struct cb_meter_call){ .module = j->call.function ? j->call.module->name : NULL,
+                                           .function = j->call.function ? j->call.function->name
+                                                                        : NULL,
+                                           .code = err.code,
+                                           .usec = cb_now_monotonic_usec() - j->start_usec,
+                                           .error = err.message },
+                  j->request_id);
     resp = cb_response_error(j->req.id, &err);
     cb_conn_send(j->conn, resp);
     json_decref(resp);
@@ -275,7 +327,7 @@ void cb_channel_answered(struct job *j)
                                .uid = c->uid,
                                .pid = c->pid });
     }
-    channel_meter(c, &m);
+    channel_meter(c, &m, j->request_id);
     cb_conn_send(c, j->response);
     channel_update_pause(c);
 }

@@ -17,6 +17,7 @@
 #include "common/cb-buf.h"
 #include "common/cb-envelope.h"
 #include "common/cb-family-internal.h"
+#include "common/cb-log.h"
 #include "common/cb-meter.h"
 
 /* Above this, even a cheap handler spends long enough on its JSON to belong on a worker. */
@@ -39,8 +40,10 @@ struct server {
     const char *config_path;
     struct cb_config **retired; /* replaced by a reload; calls in flight may still read them */
     size_t n_retired;
-    struct cb_meter *meter;  /* the channels' calls, for the router's next status poll */
-    struct cb_budget budget; /* [limits] over all channels: they are all one uid's */
+    struct cb_meter *meter;   /* the channels' calls, for the router's next status poll */
+    struct cb_budget budget;  /* [limits] over all channels: they are all one uid's */
+    uint64_t logged_requests; /* channel calls offered to the request log */
+    struct cb_ratelimit refusal_log_limit; /* channel refusals in the journal */
     uint64_t channel_requests;
 };
 

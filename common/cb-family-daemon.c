@@ -125,6 +125,7 @@ static int on_reload(void *userdata)
     srv->retired[srv->n_retired++] = srv->config;
     srv->config = c;
     cb_registry_set_handle_limit(srv->registry, c->max_handles_per_uid);
+    cb_log_set_max_level(c->request_log_sample > 0 ? LOG_DEBUG : LOG_INFO);
     cb_log_notice("Reloaded the configuration; sessions and handles carry on");
     return 0;
 }
@@ -159,6 +160,11 @@ static int setup(struct server *srv, char **listen_paths)
         }
     }
     cb_budget_init(&srv->budget, srv->config);
+    /* Request logging is an explicit opt-in to per-request debug entries (channels' calls). */
+    if (srv->config->request_log_sample > 0 && cb_log_get_max_level() < LOG_DEBUG) {
+        cb_log_set_max_level(LOG_DEBUG);
+    }
+    srv->refusal_log_limit = (struct cb_ratelimit)CB_RATELIMIT_INIT(10 * CB_USEC_PER_SEC, 20);
     r = cb_pool_new(cb_service_event(srv->service), srv->config->workers_min,
                     srv->config->workers_max, &srv->pool);
     if (r < 0) {

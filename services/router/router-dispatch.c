@@ -81,7 +81,7 @@ void router_log_answer(struct client *c,
                        uint64_t start_usec,
                        const char *error_code)
 {
-    struct router_request_log l = {
+    struct cb_request_log l = {
         .module = module,
         .function = function,
         .request_id = request_id,
@@ -92,7 +92,7 @@ void router_log_answer(struct client *c,
         .error_code = error_code,
     };
 
-    router_log_request(c->router, &l);
+    cb_log_request(&l, c->router->config->request_log_sample, &c->router->logged_requests);
 }
 
 void router_count(struct router *r, struct metrics_answer *a, bool rejected, uint64_t start_usec)

@@ -16,6 +16,7 @@
 #include "common/cb-envelope.h"
 #include "common/cb-error.h"
 #include "common/cb-hashmap.h"
+#include "common/cb-log-request.h"
 #include "common/cb-log.h"
 #include "services/router/router-metrics.h"
 #include "services/router/router-stats.h"
@@ -210,17 +211,6 @@ struct router {
     bool reports_fresh; /* while parked calls are answered */
 };
 
-struct router_request_log {
-    const char *module;
-    const char *function;
-    const char *request_id;
-    const char *session;
-    uid_t uid;
-    pid_t pid;
-    uint64_t duration_usec;
-    const char *error_code; /* NULL on success */
-};
-
 /* router-dispatch.c: the refusal log's rate limit */
 void router_report_suppressed(unsigned suppressed, uint64_t interval_usec);
 void router_refusals_flush(struct router *r, uint64_t now_usec);
@@ -256,8 +246,7 @@ json_t *router_health_json(struct router *r);
 void router_resources_sample(struct router *r);
 json_t *router_resources_json(struct router *r);
 
-/* router-log.c */
-void router_log_request(struct router *r, const struct router_request_log *l);
+/* router-dispatch.c */
 void router_new_request_id(struct router *r, char *buf, size_t size);
 
 /* router-access.c */

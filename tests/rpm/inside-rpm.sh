@@ -56,7 +56,11 @@ perl_ping() {
         die "test.ping: " . ($r->{error_code} // "?") . ": " . ($r->{error} // "") . "\n"
             unless $r->{success};
         die "answered in " . $b->mode . " mode\n" unless $b->mode eq "daemon";
-        print "test.ping answered in daemon mode\n";'
+        # The call went on a channel: systemd'"'"'s instance answered it, handed over by the router.
+        my $s = $b->call("system", "stats", {})->{result} // {};
+        die "no channel was opened\n" unless ($s->{channels_opened} // 0) > 0;
+        die "the channel call was not counted\n" unless ($s->{requests_processed} // 0) >= 1;
+        print "test.ping answered in daemon mode, on a channel\n";'
 }
 
 # ---------------------------------------------------------------- what rpm -i did

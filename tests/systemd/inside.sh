@@ -102,6 +102,7 @@ journal_entry() {
     journalctl -o json --no-pager -r -n 1 _SYSTEMD_UNIT=cpan-bridge.service "$@" 2>/dev/null
 }
 json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
+json_number() { grep -o "\"$1\": *[0-9]*" | head -n 1 | sed 's/.*: *//'; }
 
 # After a failure: the suite's recent journal, so that the log of the run shows why.
 dump_journal() {
@@ -244,6 +245,34 @@ check_journal() {
     fi
 }
 
+# Channels (DESIGN.md): the router hands the connection to systemd's instance, which answers
+# it, logs each request to the journal itself (as its own unit and uid), and reports the
+# calls back to the router's counters.
+check_channel() {
+    local user=$1 uid=$2 unit=cpan-bridge-core@$2.service before after entry
+    before=$("$CB_CLIENT" --socket "$SOCK" call system stats '{}' | json_number channels_opened)
+    if as "$user" "$CB_CLIENT" --socket "$SOCK" bench --channel --connections 1 --pipeline 1 \
+        --requests 20 --module test --function ping >"$OUT" 2>&1 && grep -q ' errors=0 ' "$OUT"; then
+        ok "$user: 20 calls on a channel: $(head -c 120 "$OUT")"
+    else
+        failed "$user: calls on a channel"
+        show_output
+        return
+    fi
+    after=$("$CB_CLIENT" --socket "$SOCK" call system stats '{}' | json_number channels_opened)
+    is "  the router handed one connection over (channels_opened)" "$((after - before))" 1
+    if wait_until 5 test -n "$(journalctl -o json --no-pager -r -n 1 _SYSTEMD_UNIT="$unit" \
+        CPAN_BRIDGE_MODULE=test CPAN_BRIDGE_FUNCTION=ping 2>/dev/null)"; then
+        entry=$(journalctl -o json --no-pager -r -n 1 _SYSTEMD_UNIT="$unit" CPAN_BRIDGE_MODULE=test \
+            CPAN_BRIDGE_FUNCTION=ping)
+        is "  journal: the instance logged the request, PRIORITY/_UID/CLIENT_UID" \
+            "$(echo "$entry" | json_field PRIORITY)/$(echo "$entry" | json_field _UID)/$(echo "$entry" | json_field CPAN_BRIDGE_CLIENT_UID)" \
+            "7/$uid/$uid"
+    else
+        failed "  journal: no request entry of $unit"
+    fi
+}
+
 # kill -9: Restart=on-failure brings the instance back, and the router reaches the new one.
 check_kill9() {
     local unit=cpan-bridge-core@$A_UID.service pid n0 t
@@ -339,6 +368,7 @@ main() {
     check_notify
     check_journal "$CB_USER_A" "$A_UID"
     check_journal "$CB_USER_B" "$B_UID"
+    check_channel "$CB_USER_A" "$A_UID"
     check_kill9
     check_watchdog
     check_refused_connect

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Per-request journal entries, when [logging] request_logging asks for them. */
-#include "services/router/router-internal.h"
+#include "common/cb-log-request.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "common/cb-log.h"
 
-void router_log_request(struct router *r, const struct router_request_log *l)
+void cb_log_request(const struct cb_request_log *l, unsigned sample, uint64_t *seen)
 {
     char uid[16], pid[16], usec[24];
-    unsigned sample = r->config->request_log_sample;
     struct cb_log_field fields[] = {
         { "CPAN_BRIDGE_MODULE", l->module },
         { "CPAN_BRIDGE_FUNCTION", l->function },
@@ -24,7 +23,7 @@ void router_log_request(struct router *r, const struct router_request_log *l)
     };
 
     /* One in N keeps a busy host under journald's rate limit (DESIGN.md "Observability"). */
-    if (sample == 0 || r->logged_requests++ % sample != 0) {
+    if (sample == 0 || (*seen)++ % sample != 0) {
         return;
     }
     snprintf(uid, sizeof uid, "%u", (unsigned)l->uid);
