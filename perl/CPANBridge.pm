@@ -8,8 +8,9 @@ package CPANBridge;
 #
 # Loading this file must stay cheap: most users' jobs are short scripts, and on the target
 # machines every XS module costs milliseconds to load and every line of Perl costs compile
-# time. So: `use CPANBridge` loads no module at all; Socket and the JSON module are loaded by
-# the first call, Time::HiRes by the second, Errno and Carp only on error paths; and the code
+# time. So: `use CPANBridge` loads no module at all; the JSON module (and Socket, except on
+# x86_64 and aarch64 Linux) is loaded by the first call, Time::HiRes by the second, Errno
+# and Carp only on error paths; and the code
 # that a plain daemon-mode call never runs (process mode, fallback, the catalogue, the
 # earlier client's methods) is compiled from the string at the end of this file on first use.
 
@@ -64,7 +65,7 @@ my ($JSON, $JSON_NAME);    # the codec, made on first use
 my ($CAT, $CAT_SOURCE, $CAT_BUSY, $CAT_MISSED_AT);
 my $THREAD_GEN = 0;        # differs in every ithread: see CLONE
 my $CLIENT_VERSION = "$VERSION";
-my $SEND_FLAGS;            # MSG_NOSIGNAL | MSG_DONTWAIT, once Socket is loaded
+my $SEND_FLAGS;            # MSG_NOSIGNAL | MSG_DONTWAIT, once the socket constants are known
 my ($HIRES, $CALLS) = (0, 0);
 my $SERVICE_UID;
 
@@ -369,21 +370,51 @@ sub _read_frame {
 
 # ---- Daemon mode ----------------------------------------------------------------------------
 
+# The socket constants. Loading Socket costs a one-call script about 4 ms here, more than
+# all the rest of the client: on Linux's common ABI (x86_64, aarch64) its values are fixed,
+# so they are written here, and t/22-sockets.t checks them against Socket. Elsewhere
+# (ppc64le numbers SO_PEERCRED differently, for one) Socket is loaded.
+my %SOCK;
+my @SOCK_NAMES = qw(AF_UNIX PF_UNSPEC SOCK_STREAM SOCK_NONBLOCK SOL_SOCKET SO_PEERCRED
+    MSG_NOSIGNAL MSG_DONTWAIT MSG_PEEK);
+sub _sock {
+    return \%SOCK if %SOCK;
+    require Config;
+    no warnings 'once';
+    if ($^O eq 'linux' && $Config::Config{archname} =~ /\A(?:x86_64|aarch64)-/) {
+        %SOCK = (AF_UNIX => 1, PF_UNSPEC => 0, SOCK_STREAM => 1, SOCK_NONBLOCK => 04000,
+            SOL_SOCKET => 1, SO_PEERCRED => 17, MSG_NOSIGNAL => 0x4000, MSG_DONTWAIT => 0x40,
+            MSG_PEEK => 2);
+    } else {
+        require Socket;
+        no strict 'refs';
+        %SOCK = map { ($_ => eval { &{"Socket::$_"}() } // 0) } @SOCK_NAMES;
+    }
+    return \%SOCK;
+}
+
+# struct sockaddr_un for a path, as Socket::pack_sockaddr_un makes it; undef when too long.
+sub _sockaddr_un {
+    my ($path) = @_;
+    return undef if !defined $path || length $path > 107 || index($path, "\0") >= 0;
+    return pack 'S Z108', _sock()->{AF_UNIX}, $path;
+}
+
 # Connects to the router. Returns ('ok') or (state, why): 'not_delivered' or 'denied'.
 # With $persist, a missing or refusing socket is tried again until the connect timeout.
 sub _connect {
     my ($self, $persist, $conn) = @_;
     $conn //= $self;
-    require Socket;
-    $SEND_FLAGS //= Socket::MSG_NOSIGNAL() | Socket::MSG_DONTWAIT();
+    my $k = _sock();
+    $SEND_FLAGS //= $k->{MSG_NOSIGNAL} | $k->{MSG_DONTWAIT};
     my $path     = $self->_opt('socket', $DAEMON_SOCKET);
     my $deadline = _now() + ($DAEMON_TIMEOUT || 0) + ($HIRES ? 0 : 1);
-    my $addr     = eval { Socket::pack_sockaddr_un($path) };
+    my $addr     = _sockaddr_un($path);
     return ('not_delivered', "bad socket path '$path'") unless defined $addr;
     # Non-blocking: connect then never waits longer than the connect timeout (full backlog).
-    my $type = Socket::SOCK_STREAM() | (eval { Socket::SOCK_NONBLOCK() } || 0);
+    my $type = $k->{SOCK_STREAM} | $k->{SOCK_NONBLOCK};
     for (;;) {
-        socket(my $s, Socket::AF_UNIX(), $type, 0) or return ('not_delivered', "socket: $!");
+        socket(my $s, $k->{AF_UNIX}, $type, 0) or return ('not_delivered', "socket: $!");
         if (connect $s, $addr) {
             my ($ok, $why) = $self->_check_peer($s, $path);
             return ('denied', $why) unless $ok;
@@ -407,7 +438,7 @@ sub _connect {
 # is sent (a socket in the wrong hands would receive the script's requests, passwords too).
 sub _check_peer {
     my ($self, $s, $path) = @_;
-    my $cred = getsockopt $s, Socket::SOL_SOCKET(), Socket::SO_PEERCRED();
+    my $cred = getsockopt $s, _sock()->{SOL_SOCKET}, _sock()->{SO_PEERCRED};
     return (0, "cannot read the credentials of the server at $path: $!")
         unless defined $cred && length $cred >= 12;
     my ($pid, $uid) = unpack 'lII', $cred;
@@ -986,7 +1017,7 @@ sub _with_current_ids {
 sub _peer_closed {
     my ($sock) = @_;
     my $buf = '';
-    my $got = recv($sock, $buf, 1, Socket::MSG_PEEK() | Socket::MSG_DONTWAIT());
+    my $got = recv($sock, $buf, 1, _sock()->{MSG_PEEK} | _sock()->{MSG_DONTWAIT});
     return defined $got && length $buf == 0;
 }
 
@@ -1015,9 +1046,9 @@ sub _exec_run {
     return (undef, _fail('E_UNAVAILABLE', "process mode is not available: $exec is not executable"))
         unless -x $exec;
     my @argv = $self->_family_binary($module, $exec);
-    require Socket;
-    $SEND_FLAGS //= Socket::MSG_NOSIGNAL() | Socket::MSG_DONTWAIT();
-    socketpair(my $mine, my $theirs, Socket::AF_UNIX(), Socket::SOCK_STREAM(), Socket::PF_UNSPEC())
+    my $k = _sock();
+    $SEND_FLAGS //= $k->{MSG_NOSIGNAL} | $k->{MSG_DONTWAIT};
+    socketpair(my $mine, my $theirs, $k->{AF_UNIX}, $k->{SOCK_STREAM}, $k->{PF_UNSPEC})
         or return (undef, _fail('E_UNAVAILABLE', "socketpair: $!"));
     my $pid = fork;
     return (undef, _fail('E_UNAVAILABLE', "fork: $!")) unless defined $pid;
@@ -1336,7 +1367,8 @@ C<$CPANBridge::DAEMON_MODE> is 0, runs F<cpan-bridge-exec> once per call (B<proc
 See F<docs/DESIGN.md> and F<docs/API.md> for every module and function.
 
 Loading the module is cheap, since most jobs are short scripts: C<use CPANBridge> loads no
-other module. The core Socket module and the JSON module are loaded by the first call,
+other module. The JSON module is loaded by the first call (and the core Socket module,
+except on x86_64 and aarch64 Linux, whose socket constants the client knows),
 Time::HiRes by the second (so a script that calls once does not pay for it), and the code
 that a plain daemon-mode call never needs (process mode, fallback, the catalogue, the earlier
 client's methods) is compiled when first used.
