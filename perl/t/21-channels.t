@@ -39,6 +39,8 @@ ok($alias->{success} && defined $alias->{result}{requests_processed},
    'test.stats, which the router answers, is sent there from a channel object') or diag explain $alias;
 my $mid = stats();
 is($mid->{channels_opened} - $before->{channels_opened}, 1, 'the router handed over one connection');
+cmp_ok($admin->call('system', 'metrics', {})->{result}{connection_summary}{open_channels}, '>=', 1,
+       'system.metrics counts the open channel');
 is($mid->{requests_processed} - $before->{requests_processed}, 5,
    'the router counted the three channel calls, test.stats and one stats call, not the hand-over');
 

@@ -198,6 +198,22 @@ static json_t *handles_by_kind(struct router *r)
     return json_pack("{s:I}", "total", total);
 }
 
+/* Clients' connections the instances serve themselves, as they last reported. */
+static unsigned open_channels(struct router *r)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+    unsigned n = 0;
+
+    while (cb_hashmap_iterate(r->upstreams, &state, &key, &value)) {
+        const struct upstream *u = value;
+
+        n += u->state == UPSTREAM_READY ? u->channels : 0;
+    }
+    return n;
+}
+
 static json_t *system_metrics(struct router *r)
 {
     double up = uptime_seconds(r);
@@ -208,7 +224,7 @@ static json_t *system_metrics(struct router *r)
     char formatted[64], when[CB_ISO_TIME_MAX];
 
     snprintf(formatted, sizeof formatted, "%luh %lum %lus", s / 3600, s / 60 % 60, s % 60);
-    return json_pack("{s:s, s:{s:s, s:f, s:s}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:o}, "
+    return json_pack("{s:s, s:{s:s, s:f, s:s}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:o, s:i}, "
                      "s:{s:I, s:I, s:I}, s:{s:i, s:o}, s:o}",
                      "timestamp", cb_format_iso_time(cb_now_realtime_usec(), when, sizeof when),
                      "daemon_info", "version", CB_VERSION, "uptime_seconds", up, "uptime_formatted",
@@ -217,12 +233,12 @@ static json_t *system_metrics(struct router *r)
                      (int)r->n_clients, "total_connections", (json_int_t)r->stats.connections_total,
                      "stale_connections", (int)router_stale_connections(r), "active_sessions",
                      (int)cb_hashmap_size(r->sessions), "handles", handles_by_kind(r),
-                     "security_summary", "total_security_events",
-                     (json_int_t)r->stats.security_events, "validation_failures",
-                     (json_int_t)r->stats.validation_failures, "requests_rejected",
-                     (json_int_t)r->stats.requests_rejected, "module_status", "loaded_modules",
-                     (int)n_modules, "available_modules", loaded_modules(), "system_stats",
-                     stats_counters(r));
+                     "open_channels", (int)open_channels(r), "security_summary",
+                     "total_security_events", (json_int_t)r->stats.security_events,
+                     "validation_failures", (json_int_t)r->stats.validation_failures,
+                     "requests_rejected", (json_int_t)r->stats.requests_rejected, "module_status",
+                     "loaded_modules", (int)n_modules, "available_modules", loaded_modules(),
+                     "system_stats", stats_counters(r));
 }
 
 static int system_shutdown(struct client *c, json_t **ret, struct cb_error *err)
