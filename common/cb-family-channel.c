@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cb-frame.h"
 #include "common/cb-inspect.h"
 #include "common/cb-log-request.h"
 #include "common/cb-log.h"
@@ -494,4 +495,43 @@ void cb_channel_adopt(struct conn *c, struct job *j)
     answer_router(c, j, NULL);
     cb_request_done(&j->req);
     free(j);
+}
+
+static int on_stall(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void *userdata)
+{
+    struct conn *c = userdata;
+    struct cb_error err = CB_ERROR_INIT;
+    json_t *resp;
+
+    /* As the router does: a frame that never completes cannot be told from the next one. */
+    cb_error_set(&err, CB_E_PROTOCOL,
+                 "frame stalled: %zu bytes of it arrived, then nothing for %llu ms",
+                 cb_buf_pending(&c->in), (unsigned long long)c->srv->config->frame_stall_ms);
+    resp = cb_response_error(NULL, &err);
+    cb_buf_consume(&c->in, cb_buf_pending(&c->in));
+    c->close_after_flush = true;
+    cb_conn_send(c, resp);
+    json_decref(resp);
+    cb_error_clear(&err);
+    return 0;
+}
+
+void cb_channel_arm_stall(struct conn *c)
+{
+    uint64_t usec = c->srv->config->frame_stall_ms * CB_USEC_PER_MSEC;
+
+    /* Paused, it is we who do not read the rest: no fault of the client's. */
+    if (c->paused || !cb_frame_partial(&c->in) || usec == 0) {
+        if (c->stall_timer) {
+            (void)sd_event_source_set_enabled(c->stall_timer, SD_EVENT_OFF);
+        }
+        return;
+    }
+    if (!c->stall_timer) {
+        (void)sd_event_add_time_relative(cb_service_event(c->srv->service), &c->stall_timer,
+                                         CLOCK_MONOTONIC, usec, 0, on_stall, c);
+        return;
+    }
+    (void)sd_event_source_set_time_relative(c->stall_timer, usec);
+    (void)sd_event_source_set_enabled(c->stall_timer, SD_EVENT_ONESHOT);
 }

@@ -48,6 +48,7 @@ void cb_conn_close(struct conn *c)
         c->next->prev = c->prev;
     }
     c->io = sd_event_source_disable_unref(c->io);
+    c->stall_timer = sd_event_source_disable_unref(c->stall_timer);
     close(c->fd);
     c->fd = -1;
     for (size_t i = 0; i < c->n_fds; i++) {
@@ -430,6 +431,9 @@ static void conn_read(struct conn *c)
         return;
     }
     cb_conn_parse(c);
+    if (c->channel && !c->closed) {
+        cb_channel_arm_stall(c);
+    }
 }
 
 int cb_conn_on_io(sd_event_source *s CB_UNUSED, int fd CB_UNUSED, uint32_t revents, void *userdata)

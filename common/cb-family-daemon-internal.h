@@ -64,8 +64,9 @@ struct conn {
     uid_t uid;
     gid_t gid;
     pid_t pid;
-    json_t *modules;    /* the modules the caller may use here */
-    json_t *env_update; /* the session_env it came with, for its first call */
+    json_t *modules;              /* the modules the caller may use here */
+    json_t *env_update;           /* the session_env it came with, for its first call */
+    sd_event_source *stall_timer; /* a frame begun and not finished: frame_stall_timeout_ms */
     unsigned inflight;
 
     /* The router's: descriptors received, each waiting for its adopt frame. */
@@ -106,3 +107,5 @@ void cb_channel_answered(struct job *j);
 /* A session_end from the router for a session a channel still holds: answered, true. */
 bool cb_channel_session_held(struct conn *router, struct job *j);
 void cb_channel_release_session(struct conn *c);
+/* After a read: a frame left half sent is answered E_PROTOCOL and closed after the timeout. */
+void cb_channel_arm_stall(struct conn *c);

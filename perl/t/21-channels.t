@@ -14,7 +14,7 @@ use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
-my $suite = start_suite();
+my $suite = start_suite(config => "[limits]\nframe_stall_timeout_ms = 500\n");
 $CPANBridge::FALLBACK_ENABLED = 0;
 my $json  = JSON::PP->new->utf8->canonical;
 my $admin = CPANBridge->new(channels => 0);
@@ -164,6 +164,13 @@ for my $case (@refusals) {
 my $ok = on_channel({ id => 9, module => 'test', function => 'echo', params => { v => "\x{65e5}\x{672c}" } });
 ok($ok->{success}, 'the channel still serves after its refusals');
 is(stats()->{security_events} - $ev0, 3, 'the injection, the unknown function and the foreign handle are security events');
+# A frame left half sent on a channel is answered E_PROTOCOL after frame_stall_timeout_ms.
+syswrite $s, "\0\0\0\x40{\"id\":10,";
+sleep 1;
+my $stalled = $json->decode(CBTestSuite::read_frame($s) // '{}');
+is($stalled->{error_code}, 'E_PROTOCOL', 'a stalled frame on a channel: E_PROTOCOL');
+like($stalled->{error} // '', qr/stalled/, '  saying it stalled');
+is(CBTestSuite::read_frame($s), undef, '  and the channel is closed');
 close $s;
 
 done_testing;
