@@ -273,6 +273,25 @@ check_channel() {
     fi
 }
 
+# The seed's stories, as the Perl tests tell them under cpan-bridge-dev, against this suite
+# under the real systemd, as a user of the clients group: STORY-002 to 004, 008, 009, 014,
+# 015 and 018's xml. CB_TEST_SOCKET makes CBTestSuite use the installed suite.
+STORIES="02-story-002-003-modes 04-story-004-counts 60-story-009-015-monitoring
+    80-story-008-014-security 96-xml"
+check_stories() {
+    local repo t
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    for t in $STORIES; do
+        if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" \
+            prove "$repo/perl/t/$t.t" >"$OUT" 2>&1; then
+            ok "perl/t/$t.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
+        else
+            failed "perl/t/$t.t under systemd, as $CB_USER_A"
+            show_output 25
+        fi
+    done
+}
+
 # kill -9: Restart=on-failure brings the instance back, and the router reaches the new one.
 check_kill9() {
     local unit=cpan-bridge-core@$A_UID.service pid n0 t
@@ -369,6 +388,7 @@ main() {
     check_journal "$CB_USER_A" "$A_UID"
     check_journal "$CB_USER_B" "$B_UID"
     check_channel "$CB_USER_A" "$A_UID"
+    check_stories
     check_kill9
     check_watchdog
     check_refused_connect

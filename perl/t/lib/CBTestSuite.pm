@@ -3,6 +3,12 @@ package CBTestSuite;
 # Test helper: starts a suite of our own with cpan-bridge-dev in a fresh runtime directory,
 # points CPANBridge at it and stops it when the test ends. Also talks to the launcher's
 # control socket (frames as on the client socket) to find the router and instance pids.
+#
+# With CB_TEST_SOCKET set, the tests run against a suite that is already there, such as the
+# installed one under a real systemd (tests/systemd/stories.sh): start_suite then points
+# CPANBridge at that socket and at CB_TEST_EXEC (default the installed cpan-bridge-exec), and
+# nothing is started or stopped. Tests that need the launcher or a configuration of their
+# own are skipped there.
 
 use strict;
 use warnings;
@@ -36,6 +42,7 @@ sub build_dir {
 # --config (so process mode, reading CPAN_BRIDGE_CONFIG, sees it too).
 sub start_suite {
     my (%opt) = @_;
+    return existing_suite(%opt) if $ENV{CB_TEST_SOCKET};
     my $build = build_dir();
     my $dir   = $opt{dir} // File::Temp::tempdir('cb-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     my $config = '';
@@ -60,8 +67,26 @@ sub start_suite {
     return $suite;
 }
 
+sub existing_suite {
+    my (%opt) = @_;
+    if (defined $opt{config}) {
+        require Test::More;
+        Test::More::plan(skip_all => 'needs a configuration of its own, not the running suite\'s');
+    }
+    my $suite = { dir => File::Temp::tempdir('cb-test-XXXXXX', TMPDIR => 1, CLEANUP => 1),
+                  socket => $ENV{CB_TEST_SOCKET},
+                  exec => $ENV{CB_TEST_EXEC} // '/usr/libexec/cpan-bridge/cpan-bridge-exec',
+                  existing => 1 };
+    $ENV{CPAN_BRIDGE_SOCKET} = $suite->{socket};
+    $ENV{CPAN_BRIDGE_EXEC}   = $suite->{exec};
+    $CPANBridge::DAEMON_SOCKET = $suite->{socket};
+    $CPANBridge::EXEC          = $suite->{exec};
+    return $suite;
+}
+
 sub stop_suite {
     my ($suite) = @_;
+    return 1 if $suite->{existing};
     my $build = build_dir();
     system("$build/cpan-bridge-dev stop --runtime-dir $suite->{dir} >/dev/null 2>&1");
     return $? == 0;
