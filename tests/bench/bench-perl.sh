@@ -22,7 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time of a process in ns, all its threads (schedstat: the clock ticks of /proc/PID/stat
+# are 10 ms, a third of a run's whole cost for the echo server).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 
@@ -60,12 +62,12 @@ measure() { # $1 label, $2 pin prefix
     local floor=() daemon=() process=() ecpu=() dcpu=() c t0
     start_servers "$2"
     for _ in $(seq "$reps"); do
-        t0=$(ticks "$echo_pid")
+        t0=$(cpu_ns "$echo_pid")
         floor+=("$(loop "$2" "$dir/echo.sock" "$calls" 1)")
-        ecpu+=("$(( ($(ticks "$echo_pid") - t0) * 10000 ))")
-        t0=$(( $(ticks "$router") + $(ticks "$core") ))
+        ecpu+=("$(( ($(cpu_ns "$echo_pid") - t0) / 1000 ))")
+        t0=$(( $(cpu_ns "$router") + $(cpu_ns "$core") ))
         daemon+=("$(loop "$2" "$suite_socket" "$calls" 1)")
-        dcpu+=("$(( ($(ticks "$router") + $(ticks "$core") - t0) * 10000 ))")
+        dcpu+=("$(( ($(cpu_ns "$router") + $(cpu_ns "$core") - t0) / 1000 ))")
         process+=("$(loop "$2" "$suite_socket" 100 0)")
     done
     local f d p eu du
