@@ -80,25 +80,31 @@ void cb_buf_free(struct cb_buf *b)
     *b = (struct cb_buf){ 0 };
 }
 
-ssize_t cb_buf_read_fd(struct cb_buf *b, int fd, size_t max_pending)
+/* Room for one read of at most 64 KiB, within max_pending bytes pending in all (0: any). */
+static int reserve_read(struct cb_buf *b, size_t max_pending, size_t *ret_room)
 {
-    size_t room;
-    ssize_t n;
-    int r;
+    size_t room = 64 * 1024;
 
-    room = 64 * 1024;
     if (max_pending > 0 && cb_buf_pending(b) + room > max_pending) {
         room = max_pending > cb_buf_pending(b) ? max_pending - cb_buf_pending(b) : 0;
     }
     if (room == 0) {
         return -ENOBUFS;
     }
+    *ret_room = room;
+    return buf_reserve(b, room);
+}
 
-    r = buf_reserve(b, room);
+ssize_t cb_buf_read_fd(struct cb_buf *b, int fd, size_t max_pending)
+{
+    size_t room = 0;
+    ssize_t n;
+    int r;
+
+    r = reserve_read(b, max_pending, &room);
     if (r < 0) {
         return r;
     }
-
     n = read(fd, b->data + b->len, room);
     if (n < 0) {
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -131,18 +137,12 @@ ssize_t cb_buf_recv_fd(struct cb_buf *b, int fd, size_t max_pending, int *ret_fd
     struct iovec iov;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
     struct cmsghdr *cmsg;
-    size_t room = 64 * 1024;
+    size_t room = 0;
     ssize_t n;
     int r;
 
     *ret_fd = -1;
-    if (max_pending > 0 && cb_buf_pending(b) + room > max_pending) {
-        room = max_pending > cb_buf_pending(b) ? max_pending - cb_buf_pending(b) : 0;
-    }
-    if (room == 0) {
-        return -ENOBUFS;
-    }
-    r = buf_reserve(b, room);
+    r = reserve_read(b, max_pending, &room);
     if (r < 0) {
         return r;
     }

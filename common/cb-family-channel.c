@@ -501,18 +501,12 @@ static int on_stall(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void 
 {
     struct conn *c = userdata;
     struct cb_error err = CB_ERROR_INIT;
-    json_t *resp;
 
     /* As the router does: a frame that never completes cannot be told from the next one. */
     cb_error_set(&err, CB_E_PROTOCOL,
                  "frame stalled: %zu bytes of it arrived, then nothing for %llu ms",
                  cb_buf_pending(&c->in), (unsigned long long)c->srv->config->frame_stall_ms);
-    resp = cb_response_error(NULL, &err);
-    cb_buf_consume(&c->in, cb_buf_pending(&c->in));
-    c->close_after_flush = true;
-    cb_conn_send(c, resp);
-    json_decref(resp);
-    cb_error_clear(&err);
+    cb_conn_refuse_stream(c, &err);
     return 0;
 }
 

@@ -92,6 +92,17 @@ static void conn_flush(struct conn *c)
                                                        (cb_buf_pending(&c->out) ? EPOLLOUT : 0));
 }
 
+void cb_conn_refuse_stream(struct conn *c, struct cb_error *err)
+{
+    json_t *resp = cb_response_error(NULL, err);
+
+    cb_buf_consume(&c->in, cb_buf_pending(&c->in));
+    c->close_after_flush = true;
+    cb_conn_send(c, resp);
+    json_decref(resp);
+    cb_error_clear(err);
+}
+
 void cb_conn_send(struct conn *c, json_t *response)
 {
     size_t len;
@@ -381,18 +392,12 @@ void cb_conn_parse(struct conn *c)
             cb_error_clear(&err);
         } else if (c->channel) {
             struct cb_error err = CB_ERROR_INIT;
-            json_t *resp;
 
             cb_error_set(
                     &err, CB_E_TOO_LARGE,
                     "frame is over the limit of %zu bytes (max_frame_bytes); closing, since the stream cannot be resynchronised",
                     limit);
-            resp = cb_response_error(NULL, &err);
-            cb_buf_consume(&c->in, cb_buf_pending(&c->in));
-            c->close_after_flush = true;
-            cb_conn_send(c, resp);
-            json_decref(resp);
-            cb_error_clear(&err);
+            cb_conn_refuse_stream(c, &err);
         } else {
             cb_log_warning("Router sent a frame over the limit, closing the connection");
             cb_conn_close(c);

@@ -93,6 +93,9 @@ struct job {
 void cb_conn_unref(struct conn *c);
 void cb_conn_close(struct conn *c);
 void cb_conn_send(struct conn *c, json_t *response);
+/* Answers err without an id, drops what was read, and closes once that is written: the
+ * stream cannot be resynchronised. */
+void cb_conn_refuse_stream(struct conn *c, struct cb_error *err);
 /* Handles the frames read so far, unless the connection is paused. */
 void cb_conn_parse(struct conn *c);
 int cb_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);

@@ -685,28 +685,41 @@ int router_upstream_forward(struct upstream *u,
     return 0;
 }
 
+/* Queues a control frame of the router's own (frame gets its id; a new reference is taken).
+ * Its answer is read and dropped, or stored when it is a status report. */
+static int queue_control(struct upstream *u, json_t *frame, bool status)
+{
+    struct pending *p = frame ? calloc(1, sizeof *p) : NULL;
+
+    if (!p) {
+        return -ENOMEM;
+    }
+    *p = (struct pending){ .upstream_id = u->next_id++,
+                           .control = true,
+                           .status = status,
+                           .start_usec = cb_now_monotonic_usec() };
+    if (json_object_set_new(frame, "id", json_integer((json_int_t)p->upstream_id)) < 0 ||
+        queue_frame(u, frame, p) < 0) {
+        free(p);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int router_upstream_adopt(struct upstream *u, json_t *frame, int fd)
 {
     struct upstream_passing *grown;
-    struct pending *p = calloc(1, sizeof *p);
     uint64_t offset = u->bytes_queued;
 
-    grown = p ? realloc(u->passing, (u->n_passing + 1) * sizeof *grown) : NULL;
-    if (!grown) {
-        free(p);
+    grown = realloc(u->passing, (u->n_passing + 1) * sizeof *grown);
+    if (!grown || queue_control(u, frame, false) < 0) {
+        if (grown) {
+            u->passing = grown;
+        }
         close(fd);
         return -ENOMEM;
     }
     u->passing = grown;
-    *p = (struct pending){ .upstream_id = u->next_id++,
-                           .control = true,
-                           .start_usec = cb_now_monotonic_usec() };
-    json_object_set_new(frame, "id", json_integer((json_int_t)p->upstream_id));
-    if (queue_frame(u, frame, p) < 0) {
-        free(p);
-        close(fd);
-        return -ENOMEM;
-    }
     u->passing[u->n_passing++] = (struct upstream_passing){ .offset = offset, .fd = fd };
     u->adopted = true;
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
@@ -720,7 +733,6 @@ int router_upstream_adopt(struct upstream *u, json_t *frame, int fd)
 
 void router_upstream_send_session_end(struct upstream *u, const char *token)
 {
-    struct pending *p;
     json_t *o;
 
     if (u->sessions > 0) {
@@ -730,18 +742,8 @@ void router_upstream_send_session_end(struct upstream *u, const char *token)
         /* Not connected: the instance's grace time ends the session's state there. */
         return;
     }
-    p = calloc(1, sizeof *p);
-    if (!p) {
-        return;
-    }
-    *p = (struct pending){ .upstream_id = u->next_id++,
-                           .control = true,
-                           .start_usec = cb_now_monotonic_usec() };
-    o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)p->upstream_id, "_control", "session_end",
-                  "session", token);
-    if (!o || queue_frame(u, o, p) < 0) {
-        free(p);
-    }
+    o = json_pack("{s:s, s:s}", "_control", "session_end", "session", token);
+    (void)queue_control(u, o, false);
     json_decref(o);
     upstream_flush(u);
     maybe_linger(u);
@@ -778,26 +780,13 @@ static void store_status(struct upstream *u, const char *payload, size_t len)
 
 void router_upstream_poll_status(struct upstream *u)
 {
-    struct pending *p;
     json_t *o;
 
     if (u->state != UPSTREAM_READY || u->polling) {
         return;
     }
-    p = calloc(1, sizeof *p);
-    if (!p) {
-        return;
-    }
-    *p = (struct pending){ .upstream_id = u->next_id++,
-                           .control = true,
-                           .status = true,
-                           .start_usec = cb_now_monotonic_usec() };
-    o = json_pack("{s:I, s:s}", "id", (json_int_t)p->upstream_id, "_control", "status");
-    if (!o || queue_frame(u, o, p) < 0) {
-        free(p);
-    } else {
-        u->polling = true;
-    }
+    o = json_pack("{s:s}", "_control", "status");
+    u->polling = queue_control(u, o, true) >= 0;
     json_decref(o);
     upstream_flush(u);
 }
@@ -810,19 +799,13 @@ void router_upstreams_shutdown(struct router *r)
 
     while (cb_hashmap_iterate(r->upstreams, &state, &key, &value)) {
         struct upstream *u = value;
-        struct pending *p;
         json_t *o;
 
-        if (u->state != UPSTREAM_READY || !(p = calloc(1, sizeof *p))) {
+        if (u->state != UPSTREAM_READY) {
             continue;
         }
-        *p = (struct pending){ .upstream_id = u->next_id++,
-                               .control = true,
-                               .start_usec = cb_now_monotonic_usec() };
-        o = json_pack("{s:I, s:s}", "id", (json_int_t)p->upstream_id, "_control", "shutdown");
-        if (!o || queue_frame(u, o, p) < 0) {
-            free(p);
-        }
+        o = json_pack("{s:s}", "_control", "shutdown");
+        (void)queue_control(u, o, false);
         json_decref(o);
         upstream_flush(u);
     }
