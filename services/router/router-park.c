@@ -11,7 +11,10 @@
 
 #include "common/cb-time.h"
 
-#define PARK_MAX_USEC (500 * CB_USEC_PER_MSEC) /* an instance that does not answer delays no more */
+/* An instance that does not answer delays these calls no more than this. An instance answers
+ * a status poll at once from its loop, but a loaded machine may keep it from running for a
+ * while, and a count missed is a wrong answer, so the wait is generous. */
+#define PARK_MAX_USEC (3 * CB_USEC_PER_SEC)
 
 struct router_parked {
     struct router_parked *next;

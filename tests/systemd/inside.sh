@@ -322,7 +322,8 @@ check_watchdog() {
         failed "SIGSTOP of $unit (pid $pid): not restarted within 15s ($(state "$unit"))"
         kill -CONT "$pid" 2>/dev/null
     fi
-    if journalctl --no-pager -o cat -u "$unit" | grep -q "Failed with result 'watchdog'"; then
+    # journald may write systemd's line a moment after the restart is visible.
+    if wait_until 5 sh -c "journalctl --no-pager -o cat -u '$unit' | grep -q \"Failed with result 'watchdog'\""; then
         ok "journal: $unit failed with result 'watchdog'"
     else
         failed "journal: no \"Failed with result 'watchdog'\" for $unit"
