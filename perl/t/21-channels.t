@@ -20,10 +20,12 @@ my $json  = JSON::PP->new->utf8->canonical;
 my $admin = CPANBridge->new(channels => 0);
 sub stats { return $admin->call('system', 'stats', {})->{result} }
 
-sub core_pids {
+sub instance_pids {
+    my ($family) = @_;
     my $st = launcher_status($suite) // {};
-    return map { $_->{pid} } grep { $_->{family} eq 'core' && $_->{pid} } @{ $st->{instances} || [] };
+    return map { $_->{pid} } grep { $_->{family} eq $family && $_->{pid} } @{ $st->{instances} || [] };
 }
+sub core_pids { return instance_pids('core') }
 
 # ---- a channel is opened once per family and object, and carries the calls --------------
 my $before = stats();
@@ -52,6 +54,32 @@ is($mid->{requests_processed} - $before->{requests_processed}, 5,
     my $n0 = stats()->{requests_processed};
     $b->call('test', 'ping', {}) for 1 .. 5;
     is(stats()->{requests_processed} - $n0, 6, 'after 3 s of quiet, channel calls are still counted');
+}
+
+# ---- a hand-over queued behind a status poll ----------------------------------------------
+# The instance answers a poll sent before a channel reached it with "no channels"; that
+# answer must not make the router believe there are none, or it would not wait for the
+# next report and the channel's calls would be missing from the count. The xml instance
+# has no other channel open here; stopped for longer than the router's second between
+# polls, it gets a poll before the hand-over.
+{
+    ok(CPANBridge->new->call('xml_helper', 'escape_xml', { value => '<' })->{success}, 'the xml instance runs');
+    sleep 1.5;    # a report with no channel open
+    my $n0 = stats()->{requests_processed};
+    my @xml = instance_pids('xml');
+    ok(@xml && kill('STOP', @xml), 'the xml instance stopped for a moment');
+    sleep 1.5;    # the router's periodic poll waits on it now
+    my $caller = fork // die "fork: $!";
+    if (!$caller) {    # its channel's hand-over goes out behind that poll
+        my $c = CPANBridge->new;
+        my $ok = grep { $c->call('xml_helper', 'escape_xml', { value => '<' })->{success} } 1 .. 100;
+        POSIX::_exit($ok == 100 ? 0 : 1);
+    }
+    sleep 0.3;
+    kill 'CONT', @xml;
+    waitpid $caller, 0;
+    is($?, 0, '100 calls on a channel handed over behind a poll');
+    is(stats()->{requests_processed} - $n0, 101, 'all of them counted, with the stats call before');
 }
 
 # ---- the router killed: the channel does not even notice ---------------------------------

@@ -170,9 +170,10 @@ struct upstream {
     uint64_t sample_usec;
     double cpu_percent;
     unsigned handles;
-    unsigned channels; /* open channels, as last reported */
-    bool adopted;      /* a channel was handed over since the last report */
-    bool repoll;       /* a count-reporting call waits for a report asked after it */
+    unsigned channels;      /* open channels, as last reported */
+    bool adopted;           /* a channel was handed over since the last report */
+    uint64_t last_adopt_id; /* the upstream id of the latest hand-over's frame */
+    bool repoll;            /* a count-reporting call waits for a report asked after it */
 };
 
 struct activator_ops {

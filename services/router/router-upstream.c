@@ -24,7 +24,7 @@
 
 static void upstream_connect(struct upstream *u);
 static void upstream_flush(struct upstream *u);
-static void store_status(struct upstream *u, const char *payload, size_t len);
+static void store_status(struct upstream *u, uint64_t poll_id, const char *payload, size_t len);
 
 struct upstream *router_upstream_get(struct router *r,
                                      const struct cb_family_info *family,
@@ -274,7 +274,7 @@ static void handle_answer(struct upstream *u, const char *payload, size_t len)
         relay_answer(u, p, payload + rest, len - rest);
     } else if (p->status) {
         u->polling = false;
-        store_status(u, payload, len);
+        store_status(u, p->upstream_id, payload, len);
         if (u->repoll) {
             u->repoll = false;
             router_upstream_poll_status(u);
@@ -722,6 +722,7 @@ int router_upstream_adopt(struct upstream *u, json_t *frame, int fd)
     u->passing = grown;
     u->passing[u->n_passing++] = (struct upstream_passing){ .offset = offset, .fd = fd };
     u->adopted = true;
+    u->last_adopt_id = u->next_id - 1; /* the id queue_control gave it */
     u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
     if (u->state == UPSTREAM_IDLE) {
         upstream_start(u);
@@ -749,7 +750,7 @@ void router_upstream_send_session_end(struct upstream *u, const char *token)
     maybe_linger(u);
 }
 
-static void store_status(struct upstream *u, const char *payload, size_t len)
+static void store_status(struct upstream *u, uint64_t poll_id, const char *payload, size_t len)
 {
     json_t *answer = NULL, *r;
     uint64_t now = cb_now_monotonic_usec();
@@ -773,7 +774,11 @@ static void store_status(struct upstream *u, const char *payload, size_t len)
     u->sample_usec = now;
     u->handles = (unsigned)cb_json_get_int(r, "handles", 0);
     u->channels = (unsigned)cb_json_get_int(r, "channels", 0);
-    u->adopted = false;
+    /* Only a report asked for after the last hand-over has seen it: one sent before may
+     * arrive after it and say there are no channels. */
+    if (poll_id > u->last_adopt_id) {
+        u->adopted = false;
+    }
     router_meter_merge(u->router, u, json_object_get(r, "meter"));
     json_decref(answer);
 }
