@@ -24,11 +24,15 @@ is(CPANBridge::_sockaddr_un('x' x 108), undef, 'a path too long for sun_path is 
 is(CPANBridge::_sockaddr_un("a\0b"), undef, 'and one with a NUL');
 SKIP: {
     require Config;
-    skip 'Socket is loaded on this architecture', 1
-        unless $^O eq 'linux' && $Config::Config{archname} =~ /\A(?:x86_64|aarch64)-/;
+    my $common = $^O eq 'linux' && $Config::Config{archname} =~ /\A(?:x86_64|aarch64)-/;
+    is(CPANBridge::_common_linux_abi() ? 1 : 0, $common ? 1 : 0,
+       'the ELF header of perl tells the architecture as Config does');
+    skip 'Socket is loaded on this architecture', 1 unless $common;
     my $script = 'use CPANBridge; $CPANBridge::FALLBACK_ENABLED = 0; '
         . 'CPANBridge->new(socket => "/nonexistent/cb.sock")->call("test", "ping", {}); '
         . 'print exists $INC{"Socket.pm"} ? "loaded" : "not loaded"';
     is(`$^X -I$FindBin::Bin/.. -e '$script'`, 'not loaded', 'a call does not load Socket');
+    $script =~ s/Socket\.pm/Config.pm/;
+    is(`$^X -I$FindBin::Bin/.. -e '$script'`, 'not loaded', 'nor Config');
 }
 done_testing;
