@@ -15,6 +15,7 @@
 
 #include "common/cb-frame.h"
 #include "common/cb-inspect.h"
+#include "common/cb-json.h"
 #include "common/cb-log-request.h"
 #include "common/cb-log.h"
 #include "common/cb-service.h"
@@ -240,6 +241,7 @@ void cb_channel_frame(struct conn *c, const char *payload, size_t len)
         free(j);
         return;
     }
+    c->last_activity_usec = start;
     j->start_usec = start;
     j->call.screen = true;
     ms = j->req.timeout_ms >= 0 ? j->req.timeout_ms : (int64_t)f->default_timeout_ms;
@@ -394,6 +396,7 @@ static struct conn *channel_new(struct server *srv, int fd, const struct ucred *
                         .fd = fd,
                         .refs = 1,
                         .channel = true,
+                        .last_activity_usec = cb_now_monotonic_usec(),
                         .uid = cred->uid,
                         .gid = cred->gid,
                         .pid = cred->pid };
@@ -528,4 +531,35 @@ void cb_channel_arm_stall(struct conn *c)
     }
     (void)sd_event_source_set_time_relative(c->stall_timer, usec);
     (void)sd_event_source_set_enabled(c->stall_timer, SD_EVENT_ONESHOT);
+}
+
+/* The router's system.cleanup reaches the channels it no longer holds: those idle past
+ * idle_seconds with nothing in flight (of one session, when it names one) are closed, and
+ * so their sessions end, as a router connection's would. */
+void cb_channel_cleanup(struct conn *router, struct job *j)
+{
+    struct server *srv = router->srv;
+    uint64_t now = cb_now_monotonic_usec();
+    uint64_t idle = (uint64_t)cb_json_get_int(j->req.root, "_idle_seconds", 300) * CB_USEC_PER_SEC;
+    unsigned closed = 0;
+    struct conn *c, *next;
+    json_t *resp;
+
+    for (c = srv->conns; c; c = next) {
+        next = c->next;
+        if (!c->channel || c->inflight > 0 || now - c->last_activity_usec <= idle ||
+            (j->req.session && strcmp(j->req.session, c->own_session) != 0)) {
+            continue;
+        }
+        cb_log_info("Closing a channel of session %s, idle for %llu s (system.cleanup)",
+                    c->own_session,
+                    (unsigned long long)((now - c->last_activity_usec) / CB_USEC_PER_SEC));
+        cb_conn_close(c);
+        closed++;
+    }
+    resp = cb_response_success(j->req.id, json_pack("{s:i}", "closed_channels", (int)closed));
+    cb_conn_send(router, resp);
+    json_decref(resp);
+    cb_request_done(&j->req);
+    free(j);
 }

@@ -350,6 +350,10 @@ static void handle_frame(struct conn *c, const char *payload, size_t len)
         cb_channel_adopt(c, j);
         return;
     }
+    if (j->req.control && strcmp(j->req.control, "cleanup") == 0) {
+        cb_channel_cleanup(c, j);
+        return;
+    }
     if (j->req.control) {
         if (strcmp(j->req.control, "session_end") != 0 || !j->req.session) {
             cb_log_warning("Unknown control message '%s' from the router, ignoring",

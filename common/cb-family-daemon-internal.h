@@ -68,6 +68,7 @@ struct conn {
     json_t *env_update;           /* the session_env it came with, for its first call */
     sd_event_source *stall_timer; /* a frame begun and not finished: frame_stall_timeout_ms */
     unsigned inflight;
+    uint64_t last_activity_usec; /* monotonic: its latest request, or its hand-over */
 
     /* The router's: descriptors received, each waiting for its adopt frame. */
     int fds[8];
@@ -110,5 +111,7 @@ void cb_channel_answered(struct job *j);
 /* A session_end from the router for a session a channel still holds: answered, true. */
 bool cb_channel_session_held(struct conn *router, struct job *j);
 void cb_channel_release_session(struct conn *c);
+/* system.cleanup, as the router passes it on: closes idle channels in scope. */
+void cb_channel_cleanup(struct conn *router, struct job *j);
 /* After a read: a frame left half sent is answered E_PROTOCOL and closed after the timeout. */
 void cb_channel_arm_stall(struct conn *c);

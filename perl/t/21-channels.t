@@ -201,4 +201,20 @@ like($stalled->{error} // '', qr/stalled/, '  saying it stalled');
 is(CBTestSuite::read_frame($s), undef, '  and the channel is closed');
 close $s;
 
+# ---- system.cleanup reaches an idle channel, which the router no longer holds ---------------
+{
+    my $x = CPANBridge->new;
+    is($x->call('test', 'counter', {})->{result}{value}, 1, 'a session on a channel');
+    my $sock = $x->{chan_of}{test}{sock};
+    sleep 1.2;
+    my $clean = $admin->call('system', 'cleanup', { idle_seconds => 1, session => $x->session_token });
+    ok($clean->{success} && $clean->{result}{instances_asked} >= 1,
+       'system.cleanup asks the instances that serve channels') or diag explain $clean;
+    my $closed = 0;
+    for (1 .. 50) { last if ($closed = CPANBridge::_peer_closed($sock)); sleep 0.05 }
+    ok($closed, '  and the idle channel of that session is closed');
+    my $r = $x->call('test', 'counter', {});
+    is($r->{result}{value}, 1, '  its session ended with it: the next call starts afresh') or diag explain $r;
+}
+
 done_testing;

@@ -170,7 +170,7 @@ int router_cleanup(struct client *caller, json_t *params, json_t **ret, struct c
     uint64_t now = cb_now_monotonic_usec();
     uint64_t idle = (uint64_t)cb_json_get_int(params, "idle_seconds", 300) * CB_USEC_PER_SEC;
     json_t *details = json_array();
-    unsigned sessions_before = (unsigned)cb_hashmap_size(r->sessions), cleaned = 0;
+    unsigned sessions_before = (unsigned)cb_hashmap_size(r->sessions), cleaned = 0, asked;
     struct scope scope;
     struct client *c, *next;
     int k;
@@ -195,10 +195,13 @@ int router_cleanup(struct client *caller, json_t *params, json_t **ret, struct c
         router_client_close(c);
         cleaned++;
     }
+    /* Channels are the instances' to close; they are told, and do it as they read this. */
+    asked = router_upstreams_cleanup(r, scope.any_uid, scope.uid, scope.session,
+                                     cb_json_get_int(params, "idle_seconds", 300));
     r->resources.last_cleanup_realtime_usec = cb_now_realtime_usec();
-    *ret = json_pack("{s:i, s:o, s:i, s:{}, s:i}", "cleaned_connections", (int)cleaned,
+    *ret = json_pack("{s:i, s:o, s:i, s:{}, s:i, s:i}", "cleaned_connections", (int)cleaned,
                      "connections_details", details, "cleaned_sessions",
                      (int)(sessions_before - cb_hashmap_size(r->sessions)), "handles_closed",
-                     "remaining_connections", (int)r->n_clients);
+                     "remaining_connections", (int)r->n_clients, "instances_asked", (int)asked);
     return 0;
 }

@@ -324,6 +324,12 @@ void router_upstream_activated(struct upstream *u,
                                bool not_installed);
 void router_upstreams_free(struct router *r);
 unsigned router_upstreams_ready(struct router *r, const char *family);
+/* system.cleanup for the channels instances serve; returns how many instances were asked. */
+unsigned router_upstreams_cleanup(struct router *r,
+                                  bool any_uid,
+                                  uid_t uid,
+                                  const char *session,
+                                  int64_t idle_seconds);
 void router_upstream_poll_status(struct upstream *u);
 void router_upstreams_shutdown(struct router *r);
 

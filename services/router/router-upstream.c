@@ -816,6 +816,36 @@ void router_upstreams_shutdown(struct router *r)
     }
 }
 
+unsigned router_upstreams_cleanup(struct router *r,
+                                  bool any_uid,
+                                  uid_t uid,
+                                  const char *session,
+                                  int64_t idle_seconds)
+{
+    size_t state = 0;
+    const char *key;
+    void *value;
+    unsigned asked = 0;
+
+    while (cb_hashmap_iterate(r->upstreams, &state, &key, &value)) {
+        struct upstream *u = value;
+        json_t *o;
+
+        if (u->state != UPSTREAM_READY || !serves_channels(u) || (!any_uid && u->uid != uid)) {
+            continue;
+        }
+        o = json_pack("{s:s, s:I}", "_control", "cleanup", "_idle_seconds",
+                      (json_int_t)idle_seconds);
+        if (o && session) {
+            json_object_set_new(o, "session", json_string(session));
+        }
+        asked += queue_control(u, o, false) >= 0;
+        json_decref(o);
+        upstream_flush(u);
+    }
+    return asked;
+}
+
 unsigned router_upstreams_ready(struct router *r, const char *family)
 {
     size_t state = 0;
