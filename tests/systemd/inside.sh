@@ -292,6 +292,42 @@ check_stories() {
     done
 }
 
+# STORY-017 with systemd holding the socket: kill -9 of the router. A channel opened before
+# goes on as if nothing happened; a connection made meanwhile waits in the socket until
+# systemd has restarted the router, and is answered. The client may not fall back.
+check_router_kill9() {
+    local repo pid n0 t dir result
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    dir=$(mktemp -d) && chmod 777 "$dir"
+    pid=$(prop cpan-bridge.service MainPID)
+    n0=$(prop cpan-bridge.service NRestarts)
+    as "$CB_USER_A" env PERL5LIB="$repo/perl" CPAN_BRIDGE_FALLBACK=0 perl -MCPANBridge -e '
+        my ($ready, $killed) = @ARGV;
+        my $b = CPANBridge->new;
+        my $v1 = $b->call("test", "counter", {})->{result}{value} // "none";
+        open(my $f, ">", $ready) or die; close $f;
+        select undef, undef, undef, 0.05 until -e $killed;
+        my $v2 = $b->call("test", "counter", {})->{result}{value} // "none";
+        my $r = CPANBridge->new->call("test", "ping", {});
+        print "$v1 $v2 ", ($r->{success} ? "answered" : "$r->{error_code}"), "\n";' \
+        "$dir/ready" "$dir/killed" >"$dir/out" 2>&1 &
+    local client=$!
+    wait_until 10 test -e "$dir/ready"
+    t=$(now)
+    kill -KILL "$pid"
+    touch "$dir/killed"
+    wait "$client"
+    result=$(tail -n 1 "$dir/out")
+    is "kill -9 of the router (pid $pid): the channel's session, and a new connection" "$result" "1 2 answered"
+    if wait_until 10 restarted cpan-bridge.service "$pid"; then
+        ok "  systemd restarted the router as pid $(prop cpan-bridge.service MainPID) after $(since "$t")s"
+    else
+        failed "  the router was not restarted: $(state cpan-bridge.service)"
+    fi
+    is "  cpan-bridge.service NRestarts" "$(prop cpan-bridge.service NRestarts)" "$((n0 + 1))"
+    rm -rf "$dir"
+}
+
 # kill -9: Restart=on-failure brings the instance back, and the router reaches the new one.
 check_kill9() {
     local unit=cpan-bridge-core@$A_UID.service pid n0 t
@@ -390,6 +426,7 @@ main() {
     check_journal "$CB_USER_B" "$B_UID"
     check_channel "$CB_USER_A" "$A_UID"
     check_stories
+    check_router_kill9
     check_kill9
     check_watchdog
     check_refused_connect
