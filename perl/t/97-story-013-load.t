@@ -99,9 +99,12 @@ my @again = map { threads->create(\&worker, $_, 50) } 1 .. 4;
 my $again = 0;
 $again += $_->join->[0] for @again;
 is($again, 200, 'and 4 new clients are served in full');
-my $st = launcher_status($suite);
-is(scalar(grep { ($_->{restarts} // 0) > 0 } @{ $st->{instances} || [] }), 0, 'no instance restarted')
-    or diag explain $st;
+SKIP: {
+    skip 'restarts are counted by systemd here (tests/systemd/inside.sh)', 1 if $suite->{existing};
+    my $st = launcher_status($suite);
+    is(scalar(grep { ($_->{restarts} // 0) > 0 } @{ $st->{instances} || [] }), 0, 'no instance restarted')
+        or diag explain $st;
+}
 
 stop_suite($suite);
 done_testing;

@@ -292,6 +292,30 @@ check_stories() {
     done
 }
 
+# STORY-013 under systemd: its limits go in as a drop-in, the router and the instance reload
+# them, and t/97 runs its load, overload and recovery; no instance may restart meanwhile.
+STORY_013_CONF='[limits]
+max_connections_per_uid = 16
+max_inflight_per_uid = 12
+'
+check_story_013() {
+    local repo unit=cpan-bridge-core@$A_UID.service n0 dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-013.conf
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    printf '%s' "$STORY_013_CONF" >"$dropin"
+    systemctl reload cpan-bridge.service "$unit"
+    n0=$(prop "$unit" NRestarts)
+    if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$STORY_013_CONF" \
+        prove "$repo/perl/t/97-story-013-load.t" >"$OUT" 2>&1 && ! grep -q 'skipped' "$OUT"; then
+        ok "perl/t/97-story-013-load.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
+    else
+        failed "perl/t/97-story-013-load.t under systemd, as $CB_USER_A"
+        show_output 25
+    fi
+    is "  $unit NRestarts during the load" "$(prop "$unit" NRestarts)" "$n0"
+    rm -f "$dropin"
+    systemctl reload cpan-bridge.service "$unit"
+}
+
 # STORY-017 with systemd holding the socket: kill -9 of the router. A channel opened before
 # goes on as if nothing happened; a connection made meanwhile waits in the socket until
 # systemd has restarted the router, and is answered. The client may not fall back.
@@ -426,6 +450,7 @@ main() {
     check_journal "$CB_USER_B" "$B_UID"
     check_channel "$CB_USER_A" "$A_UID"
     check_stories
+    check_story_013
     check_router_kill9
     check_kill9
     check_watchdog
