@@ -22,38 +22,6 @@
 #include "common/cb-time.h"
 
 /* Counts a call, and the security event its refusal is, as the router would have. */
-/* A refusal in the journal, as the router logs its own: warnings for security events, and
- * a bounded share of them, so that a flood cannot push the rest out of journald's limit. */
-static void log_refusal(struct conn *c, const struct cb_meter_call *m, bool security)
-{
-    struct server *srv = c->srv;
-    char uid[16], pid[16];
-    struct cb_log_field fields[] = {
-        { "CPAN_BRIDGE_MODULE", m->module },
-        { "CPAN_BRIDGE_FUNCTION", m->function },
-        { "CPAN_BRIDGE_CLIENT_UID", uid },
-        { "CPAN_BRIDGE_CLIENT_PID", pid },
-        { "CPAN_BRIDGE_ERROR_CODE", cb_error_code_to_string(m->code) },
-        { NULL, NULL },
-    };
-    unsigned suppressed;
-
-    if (!cb_ratelimit_take(&srv->refusal_log_limit, cb_now_monotonic_usec(), &suppressed)) {
-        return;
-    }
-    if (suppressed > 0) {
-        cb_log_warning(
-                "Suppressed %u refusal entries in the last %llu s", suppressed,
-                (unsigned long long)(srv->refusal_log_limit.interval_usec / CB_USEC_PER_SEC));
-    }
-    snprintf(uid, sizeof uid, "%u", (unsigned)c->uid);
-    snprintf(pid, sizeof pid, "%d", (int)c->pid);
-    cb_log_full(security ? LOG_WARNING : LOG_INFO, 0, CB_MESSAGE_REQUEST_REFUSED, fields,
-                "Refused %s.%s on a channel from uid %u pid %d: %s", m->module ? m->module : "?",
-                m->function ? m->function : "?", (unsigned)c->uid, (int)c->pid,
-                m->error ? m->error : "");
-}
-
 /* Counts a call, the security event its refusal is, and logs it, as the router would have. */
 static void channel_meter(struct conn *c, const struct cb_meter_call *m, const char *request_id)
 {
@@ -73,13 +41,23 @@ static void channel_meter(struct conn *c, const struct cb_meter_call *m, const c
 
     cb_meter_record(c->srv->meter, m);
     cb_log_request(&l, c->srv->config->request_log_sample, &c->srv->logged_requests);
-    if (m->rejected && m->code >= 0) {
-        log_refusal(c, m, type || m->code == CB_E_SECURITY);
-    }
-    if (!type) {
+    if (!m->rejected || m->code < 0) {
         return;
     }
     snprintf(mf, sizeof mf, "%s.%s", m->module ? m->module : "?", m->function ? m->function : "?");
+    cb_log_refusal(&c->srv->refusal_log_limit,
+                   &(struct cb_refusal_log){ .module = m->module,
+                                             .function = m->function,
+                                             .what = mf,
+                                             .where = " on a channel",
+                                             .uid = c->uid,
+                                             .pid = c->pid,
+                                             .code = m->code,
+                                             .error = m->error,
+                                             .security = type || m->code == CB_E_SECURITY });
+    if (!type) {
+        return;
+    }
     cb_meter_event(c->srv->meter, &(struct cb_meter_event){ .type = type,
                                                             .severity = severity,
                                                             .module_function = mf,

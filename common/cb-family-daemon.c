@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cb-log-request.h"
 #include "common/cb-log.h"
 #include "common/cb-service.h"
 #include "common/cb-time.h"
@@ -83,6 +84,7 @@ static void on_status(char *buf, size_t size, void *userdata)
     uint64_t grace = srv->config->grace_seconds * CB_USEC_PER_SEC;
 
     (void)cb_registry_expire(srv->registry, cb_now_monotonic_usec(), grace);
+    cb_log_refusals_flush(&srv->refusal_log_limit, cb_now_monotonic_usec());
     snprintf(buf, size, "Serving %s: %u sessions, %u handles, %u in flight, %llu handled",
              srv->family->name, cb_registry_n_sessions(srv->registry),
              cb_registry_n_handles(srv->registry), srv->inflight, (unsigned long long)srv->handled);

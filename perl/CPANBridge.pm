@@ -10,9 +10,9 @@ package CPANBridge;
 # machines every XS module costs milliseconds to load and every line of Perl costs compile
 # time. So: `use CPANBridge` loads no module at all; the JSON module (and Socket, except on
 # x86_64 and aarch64 Linux) is loaded by the first call, Time::HiRes by the second, Errno
-# and Carp only on error paths; and the code
-# that a plain daemon-mode call never runs (process mode, fallback, the catalogue, the
-# earlier client's methods) is compiled from the string at the end of this file on first use.
+# and Carp only on error paths; and the code that a plain daemon-mode call never runs
+# (process mode, fallback, the catalogue, the earlier client's methods) is compiled from
+# the string at the end of this file on first use.
 
 use strict;
 use warnings;
@@ -370,8 +370,8 @@ sub _read_frame {
 
 # ---- Daemon mode ----------------------------------------------------------------------------
 
-# The socket constants. Loading Socket costs a one-call script about 4 ms here, more than
-# all the rest of the client: on Linux's common ABI (x86_64, aarch64) its values are fixed,
+# The socket constants. Loading Socket costs a one-call script several milliseconds here,
+# more than all the rest of the client: on Linux's common ABI (x86_64, aarch64) its values are fixed,
 # so they are written here, and t/22-sockets.t checks them against Socket. Elsewhere
 # (ppc64le numbers SO_PEERCRED differently, for one) Socket is loaded.
 my %SOCK;

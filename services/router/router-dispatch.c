@@ -22,55 +22,22 @@ static void log_refusal(struct client *c,
 {
     const char *severity = NULL;
     const char *type = router_stats_event_type(err->code, &severity);
-    char uid[16], pid[16];
-    struct cb_log_field fields[] = {
-        { "CPAN_BRIDGE_MODULE", module },
-        { "CPAN_BRIDGE_FUNCTION", function },
-        { "CPAN_BRIDGE_CLIENT_UID", uid },
-        { "CPAN_BRIDGE_CLIENT_PID", pid },
-        { "CPAN_BRIDGE_ERROR_CODE", cb_error_code_to_string(err->code) },
-        { NULL, NULL },
-    };
     struct router *r = c->router;
-    unsigned suppressed;
 
+    /* Every refusal is counted here; the journal gets a bounded share of them. */
     if (type) {
         router_stats_event(&r->stats, type, severity, mf, NULL, err->message ? err->message : "",
                            c->uid, c->pid);
     }
-    /* Every refusal is counted above; the journal gets a bounded share of them, and hears how
-     * many it missed, so a flood cannot push the interesting lines out of journald's limit. */
-    if (!cb_ratelimit_take(&r->refusal_log_limit, cb_now_monotonic_usec(), &suppressed)) {
-        return;
-    }
-    router_report_suppressed(suppressed, r->refusal_log_limit.interval_usec);
-    snprintf(uid, sizeof uid, "%u", (unsigned)c->uid);
-    snprintf(pid, sizeof pid, "%d", (int)c->pid);
-    /* Refusals are warnings (DESIGN.md "Observability"); validation errors are the caller's. */
-    cb_log_full(type || err->code == CB_E_SECURITY ? LOG_WARNING : LOG_INFO, 0,
-                CB_MESSAGE_REQUEST_REFUSED, fields, "Refused %s from uid %u pid %d: %s", mf,
-                (unsigned)c->uid, (int)c->pid, err->message ? err->message : "");
-}
-
-void router_report_suppressed(unsigned suppressed, uint64_t interval_usec)
-{
-    if (suppressed > 0) {
-        cb_log_warning("Suppressed %u refusal entries in the last %llu s", suppressed,
-                       (unsigned long long)(interval_usec / CB_USEC_PER_SEC));
-    }
-}
-
-void router_refusals_flush(struct router *r, uint64_t now_usec)
-{
-    struct cb_ratelimit *rl = &r->refusal_log_limit;
-
-    /* A flood that stopped still gets its count told, within a second of its interval. */
-    if (rl->suppressed > 0 && now_usec - rl->begin_usec >= rl->interval_usec) {
-        router_report_suppressed(rl->suppressed, rl->interval_usec);
-        rl->suppressed = 0;
-        rl->taken = 0;
-        rl->begin_usec = now_usec;
-    }
+    cb_log_refusal(&r->refusal_log_limit,
+                   &(struct cb_refusal_log){ .module = module,
+                                             .function = function,
+                                             .what = mf,
+                                             .uid = c->uid,
+                                             .pid = c->pid,
+                                             .code = err->code,
+                                             .error = err->message,
+                                             .security = type || err->code == CB_E_SECURITY });
 }
 
 void router_log_answer(struct client *c,

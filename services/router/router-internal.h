@@ -171,8 +171,8 @@ struct upstream {
     double cpu_percent;
     unsigned handles;
     unsigned channels;      /* open channels, as last reported */
-    bool adopted;           /* a channel was handed over since the last report */
     uint64_t last_adopt_id; /* the upstream id of the latest hand-over's frame */
+    uint64_t reported_id;   /* the upstream id of the poll the latest report answered */
     bool repoll;            /* a count-reporting call waits for a report asked after it */
 };
 
@@ -211,10 +211,6 @@ struct router {
     sd_event_source *park_timer;
     bool reports_fresh; /* while parked calls are answered */
 };
-
-/* router-dispatch.c: the refusal log's rate limit */
-void router_report_suppressed(unsigned suppressed, uint64_t interval_usec);
-void router_refusals_flush(struct router *r, uint64_t now_usec);
 
 /* router-limits.c */
 struct router_uid *router_uid_get(struct router *r, uid_t uid);
@@ -324,6 +320,8 @@ void router_upstream_activated(struct upstream *u,
                                bool not_installed);
 void router_upstreams_free(struct router *r);
 unsigned router_upstreams_ready(struct router *r, const char *family);
+/* Whether the instance serves channels: it has, or may have, and reports their calls. */
+bool router_upstream_serves_channels(const struct upstream *u);
 /* system.cleanup for the channels instances serve; returns how many instances were asked. */
 unsigned router_upstreams_cleanup(struct router *r,
                                   bool any_uid,

@@ -18,7 +18,7 @@ static void on_status(char *buf, size_t size, void *userdata)
 {
     struct router *r = userdata;
 
-    router_refusals_flush(r, cb_now_monotonic_usec());
+    cb_log_refusals_flush(&r->refusal_log_limit, cb_now_monotonic_usec());
     router_resources_sample(r);
     snprintf(buf, size, "Routing: %u clients, %zu sessions, %zu instances, %" PRIu64 " requests",
              r->n_clients, cb_hashmap_size(r->sessions), cb_hashmap_size(r->upstreams),

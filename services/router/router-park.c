@@ -38,7 +38,7 @@ static bool reports_counts(const struct cb_function *f)
 
 static bool has_channels(const struct upstream *u)
 {
-    return u->state == UPSTREAM_READY && (u->channels > 0 || u->adopted);
+    return u->state == UPSTREAM_READY && router_upstream_serves_channels(u);
 }
 
 /* Whether some instance with channels still owes a report asked for after the call came. */

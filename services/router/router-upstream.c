@@ -164,7 +164,7 @@ static void upstream_disconnect(struct upstream *u, const char *reason)
     u->polling = false;
     u->repoll = false;
     u->channels = 0;
-    u->adopted = false;
+    u->reported_id = u->last_adopt_id; /* its hand-overs went with the connection */
     u->pid = 0;
     u->sample_usec = 0;
     u->cpu_percent = 0;
@@ -367,10 +367,10 @@ static void upstream_flush(struct upstream *u)
 
 static void maybe_linger(struct upstream *u);
 
-/* An instance with channels reports their calls here: its connection stays while they do. */
-static bool serves_channels(const struct upstream *u)
+bool router_upstream_serves_channels(const struct upstream *u)
 {
-    return u->channels > 0 || u->adopted;
+    /* A hand-over newer than the latest report counts as a channel until a report says. */
+    return u->channels > 0 || u->last_adopt_id > u->reported_id;
 }
 
 static int on_upstream_io(sd_event_source *s CB_UNUSED,
@@ -396,7 +396,7 @@ static int on_linger(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void
 
     /* No session uses the instance and nothing is in flight: let it reach its idle exit. */
     if (u->state == UPSTREAM_READY && u->sessions == 0 && cb_hashmap_size(u->pending) == 0 &&
-        !serves_channels(u)) {
+        !router_upstream_serves_channels(u)) {
         cb_log_debug("Closing the idle connection to the %s instance for uid %u", u->family->name,
                      (unsigned)u->uid);
         upstream_disconnect(u, "idle");
@@ -407,7 +407,7 @@ static int on_linger(sd_event_source *s CB_UNUSED, uint64_t usec CB_UNUSED, void
 static void maybe_linger(struct upstream *u)
 {
     if (u->state != UPSTREAM_READY || u->sessions > 0 || cb_hashmap_size(u->pending) > 0 ||
-        serves_channels(u)) {
+        router_upstream_serves_channels(u)) {
         return;
     }
     /* Armed once; later events must not push the close further away. */
@@ -637,6 +637,18 @@ static void arm_deadline(struct upstream *u, struct pending *p, const struct rou
                             f->start_usec + (uint64_t)ms * CB_USEC_PER_MSEC, 0, on_deadline, p);
 }
 
+/* What was just queued goes out: at once when connected (no linger close meanwhile), once
+ * connected otherwise, the instance being started first when nothing is under way. */
+static void upstream_send_queued(struct upstream *u)
+{
+    u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
+    if (u->state == UPSTREAM_IDLE) {
+        upstream_start(u);
+    } else {
+        upstream_flush(u);
+    }
+}
+
 int router_upstream_forward(struct upstream *u,
                             struct client *c,
                             const struct router_forward *f,
@@ -675,13 +687,7 @@ int router_upstream_forward(struct upstream *u,
     c->router->inflight++;
     arm_deadline(u, p, f);
     c->owner->b.buffered += p->bytes;
-    u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
-
-    if (u->state == UPSTREAM_IDLE) {
-        upstream_start(u);
-    } else {
-        upstream_flush(u);
-    }
+    upstream_send_queued(u);
     return 0;
 }
 
@@ -721,14 +727,8 @@ int router_upstream_adopt(struct upstream *u, json_t *frame, int fd)
     }
     u->passing = grown;
     u->passing[u->n_passing++] = (struct upstream_passing){ .offset = offset, .fd = fd };
-    u->adopted = true;
     u->last_adopt_id = u->next_id - 1; /* the id queue_control gave it */
-    u->timer = u->state == UPSTREAM_READY ? sd_event_source_disable_unref(u->timer) : u->timer;
-    if (u->state == UPSTREAM_IDLE) {
-        upstream_start(u);
-    } else {
-        upstream_flush(u);
-    }
+    upstream_send_queued(u);
     return 0;
 }
 
@@ -774,10 +774,10 @@ static void store_status(struct upstream *u, uint64_t poll_id, const char *paylo
     u->sample_usec = now;
     u->handles = (unsigned)cb_json_get_int(r, "handles", 0);
     u->channels = (unsigned)cb_json_get_int(r, "channels", 0);
-    /* Only a report asked for after the last hand-over has seen it: one sent before may
-     * arrive after it and say there are no channels. */
-    if (poll_id > u->last_adopt_id) {
-        u->adopted = false;
+    /* Only a report asked for after a hand-over has seen it: one sent before may arrive
+     * after it and say there are no channels (router_upstream_serves_channels). */
+    if (poll_id > u->reported_id) {
+        u->reported_id = poll_id;
     }
     router_meter_merge(u->router, u, json_object_get(r, "meter"));
     json_decref(answer);
@@ -831,7 +831,8 @@ unsigned router_upstreams_cleanup(struct router *r,
         struct upstream *u = value;
         json_t *o;
 
-        if (u->state != UPSTREAM_READY || !serves_channels(u) || (!any_uid && u->uid != uid)) {
+        if (u->state != UPSTREAM_READY || !router_upstream_serves_channels(u) ||
+            (!any_uid && u->uid != uid)) {
             continue;
         }
         o = json_pack("{s:s, s:I}", "_control", "cleanup", "_idle_seconds",
