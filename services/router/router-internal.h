@@ -48,6 +48,7 @@ struct router_access {
 /* What one calling uid holds in the router, for the per-uid limits. */
 struct router_uid {
     uid_t uid;
+    unsigned holders; /* the clients that hold it (router_uid_get, router_uid_release) */
     struct cb_budget b;
 };
 

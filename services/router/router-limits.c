@@ -14,6 +14,7 @@ struct router_uid *router_uid_get(struct router *r, uid_t uid)
     struct router_uid *u = cb_hashmap_get_u64(r->uids, uid);
 
     if (u) {
+        u->holders++;
         return u;
     }
     u = calloc(1, sizeof *u);
@@ -21,6 +22,7 @@ struct router_uid *router_uid_get(struct router *r, uid_t uid)
         return NULL;
     }
     u->uid = uid;
+    u->holders = 1;
     cb_budget_init(&u->b, r->config);
     if (cb_hashmap_put_u64(r->uids, uid, u) < 0) {
         free(u);
@@ -29,10 +31,12 @@ struct router_uid *router_uid_get(struct router *r, uid_t uid)
     return u;
 }
 
-/* Frees a uid's record once nothing of it is left, so idle uids cost no memory. */
+/* Frees a uid's record once no client holds it, so idle uids cost no memory. Every client
+ * holds it, counted under the limits or not: one refused at accept (over a limit) still
+ * answers, and counts its bytes, when its first request or its stalled frame comes. */
 void router_uid_release(struct router *r, struct router_uid *u)
 {
-    if (u->b.connections == 0 && u->b.inflight == 0 && u->b.buffered == 0) {
+    if (--u->holders == 0) {
         (void)cb_hashmap_remove_u64(r->uids, u->uid);
         free(u);
     }

@@ -53,6 +53,30 @@ START_TEST(test_connections_per_uid)
 }
 END_TEST
 
+/* A connection refused at accept still answers later: the uid's record must outlive every
+ * counted connection closing first (it was freed under the refused one: ASan saw it). */
+START_TEST(test_refused_connection_outlives_the_counted_ones)
+{
+    struct cb_client *c[4];
+    json_t *resp;
+
+    for (int i = 0; i < 4; i++) {
+        c[i] = it_connect(&it_current);
+    }
+    for (int i = 0; i < 3; i++) {
+        resp = it_call(c[i], "test", "ping", NULL);
+        ck_assert(cb_client_response_ok(resp));
+        json_decref(resp);
+        cb_client_free(c[i]);
+    }
+    usleep(100000); /* let the router see the closes */
+    resp = it_call(c[3], "test", "ping", NULL);
+    assert_throttled(resp, "max_connections_per_uid");
+    json_decref(resp);
+    cb_client_free(c[3]);
+}
+END_TEST
+
 START_TEST(test_inflight_per_uid)
 {
     struct cb_client *c = it_connect(&it_current);
@@ -149,6 +173,7 @@ static Suite *limits_suite(void)
     tcase_add_unchecked_fixture(narrow, start_narrow, it_fixture_stop);
     tcase_set_timeout(narrow, 60);
     tcase_add_test(narrow, test_connections_per_uid);
+    tcase_add_test(narrow, test_refused_connection_outlives_the_counted_ones);
     tcase_add_test(narrow, test_inflight_per_uid);
     tcase_add_test(narrow, test_handles_per_uid);
     suite_add_tcase(s, narrow);
