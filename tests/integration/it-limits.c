@@ -60,6 +60,7 @@ START_TEST(test_refused_connection_outlives_the_counted_ones)
     struct cb_client *c[4];
     json_t *resp;
 
+    usleep(100000); /* the previous test's connections are closed by now */
     for (int i = 0; i < 4; i++) {
         c[i] = it_connect(&it_current);
     }
