@@ -37,17 +37,53 @@ static const struct cb_handler *find_handler(const struct cb_family *family,
     return NULL;
 }
 
-bool cb_family_runs_inline(const struct cb_family *family, const char *module, const char *function)
+static cb_start_fn find_start(const struct cb_family *family,
+                              const struct cb_module *m,
+                              const struct cb_function *f)
+{
+    for (size_t i = 0; i < family->n_starters; i++) {
+        const struct cb_starter *st = &family->starters[i];
+
+        if (strcmp(st->module, m->name) == 0 && strcmp(st->function, f->name) == 0) {
+            return st->start;
+        }
+    }
+    return NULL;
+}
+
+/* The handler of module.function; false when the catalogue knows no such function. */
+static bool handler_of(const struct cb_family *family,
+                       const char *module,
+                       const char *function,
+                       const struct cb_handler **ret)
 {
     const struct cb_module *m;
     const struct cb_function *f;
-    const struct cb_handler *h;
 
     if (cb_catalogue_resolve(module, function, &m, &f, NULL) < 0) {
+        return false;
+    }
+    *ret = find_handler(family, m, f);
+    return true;
+}
+
+bool cb_family_runs_inline(const struct cb_family *family, const char *module, const char *function)
+{
+    const struct cb_handler *h;
+
+    if (!handler_of(family, module, function, &h)) {
         return true; /* answered with an error at once, whichever thread does it */
     }
-    h = find_handler(family, m, f);
     return !h || h->runs_inline;
+}
+
+bool cb_family_starts(const struct cb_family *family, const char *module, const char *function)
+{
+    const struct cb_module *m;
+    const struct cb_function *f;
+
+    return family->n_starters > 0 && cb_catalogue_resolve(module, function, &m, &f, NULL) >= 0 &&
+           find_start(family, m, f);
 }
 
 /* One-shot mode answers the stateless system functions itself; the router does otherwise. */
@@ -126,56 +162,107 @@ static int run_call(const struct cb_family *family,
     return h->fn(call, ret, err);
 }
 
-json_t *cb_family_dispatch(const struct cb_family *family,
-                           struct cb_call *call,
-                           const struct cb_request *req)
+/* Everything before the handler: on success call->params holds the checked parameters. */
+static int check_call(struct cb_call *call, const struct cb_request *req, struct cb_error *err)
 {
-    struct cb_error err = CB_ERROR_INIT;
-    json_t *params = NULL, *result = NULL, *response;
+    json_t *params = NULL;
     int r;
 
     call->refused = true;
     call->found = false;
-    r = cb_catalogue_resolve(req->module, req->function, &call->module, &call->function, &err);
+    call->params = NULL;
+    r = cb_catalogue_resolve(req->module, req->function, &call->module, &call->function, err);
     if (r >= 0) {
-        r = cb_catalogue_check_params(call->function, req->params, &params, &err);
+        r = cb_catalogue_check_params(call->function, req->params, &params, err);
     }
     /* The router inspects what it relays; one-shot mode and channels must refuse alike. */
     if (r >= 0 && (call->process_mode || call->screen)) {
-        r = cb_screen_params(call->function, params, &call->finding, &err);
-        call->found = r < 0 && err.code == CB_E_SECURITY;
+        r = cb_screen_params(call->function, params, &call->finding, err);
+        call->found = r < 0 && err->code == CB_E_SECURITY;
     }
     if (r >= 0 && call->screen) {
-        r = cb_check_handles_owned(call->function, params, call->uid, &err);
+        r = cb_check_handles_owned(call->function, params, call->uid, err);
     }
-    if (r >= 0) {
-        call->refused = false;
-        call->params = params;
-        call->end_of_data = false;
-        r = run_call(family, call, &result, &err);
+    if (r < 0) {
+        json_decref(params);
+        return r;
     }
+    call->refused = false;
+    call->params = params;
+    call->end_of_data = false;
+    return 0;
+}
+
+json_t *cb_family_answer(struct cb_call *call,
+                         const struct cb_request *req,
+                         int r,
+                         json_t *result,
+                         struct cb_error *err)
+{
+    json_t *response;
 
     if (r < 0) {
-        if (!err.set) {
-            cb_error_set(&err, CB_E_INTERNAL, "%s.%s failed without saying why", req->module,
+        json_decref(result);
+        if (!err->set) {
+            cb_error_set(err, CB_E_INTERNAL, "%s.%s failed without saying why", req->module,
                          req->function);
         }
-        if (err.code == CB_E_INTERNAL) {
+        if (err->code == CB_E_INTERNAL) {
             cb_log_error("%s.%s failed inside the suite: %s", req->module, req->function,
-                         err.message ? err.message : "");
+                         err->message ? err->message : "");
         }
-        response = cb_response_error(req->id, &err);
+        response = cb_response_error(req->id, err);
     } else {
         response = cb_response_success(req->id, result);
         if (call->end_of_data) {
             json_object_set_new(response, "end_of_data", json_true());
         }
     }
-
-    json_decref(params);
+    json_decref(call->params);
     call->params = NULL;
-    cb_error_clear(&err);
+    cb_error_clear(err);
     return response;
+}
+
+json_t *cb_family_dispatch(const struct cb_family *family,
+                           struct cb_call *call,
+                           const struct cb_request *req)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    json_t *result = NULL;
+    int r;
+
+    r = check_call(call, req, &err);
+    if (r >= 0) {
+        r = run_call(family, call, &result, &err);
+    }
+    return cb_family_answer(call, req, r, result, &err);
+}
+
+int cb_family_start(const struct cb_family *family,
+                    struct cb_call *call,
+                    const struct cb_request *req,
+                    struct cb_async *a,
+                    json_t **ret_response)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    cb_start_fn start;
+    int r;
+
+    *ret_response = NULL;
+    r = check_call(call, req, &err);
+    if (r < 0) {
+        *ret_response = cb_family_answer(call, req, r, NULL, &err);
+        return 0;
+    }
+    /* Only a family's own daemon-mode functions have a start (cb_family_starts). */
+    start = call->process_mode ? NULL : find_start(family, call->module, call->function);
+    if (start && start(call, a) > 0) {
+        return 1;
+    }
+    json_decref(call->params);
+    call->params = NULL;
+    return 0;
 }
 
 mode_t cb_call_umask(const struct cb_call *call)

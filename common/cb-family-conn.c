@@ -122,11 +122,20 @@ void cb_conn_send(struct conn *c, json_t *response)
     conn_flush(c);
 }
 
-static void job_work(void *data)
+/* What a handler sees of its session: the environment the request came with, and the log
+ * context of the request on this thread. Only this session's queue (or its hold) runs this,
+ * so no lock is needed for the env. */
+static void job_enter(struct job *j, struct cb_log_context *ctx)
 {
-    struct job *j = data;
     struct cb_session *s = j->call.session;
-    struct cb_log_context ctx = {
+    json_t *env = j->env_update ? j->env_update : j->req.env ? j->req.env : j->req.session_env;
+
+    if (env && json_is_object(env)) {
+        json_decref(s->env);
+        s->env = json_incref(env);
+    }
+    j->call.env = s->env;
+    *ctx = (struct cb_log_context){
         .module = j->req.module,
         .function = j->req.function,
         .request_id = j->req.request_id,
@@ -134,6 +143,14 @@ static void job_work(void *data)
         .client_uid = j->call.uid,
         .client_pid = j->call.pid,
     };
+    cb_log_set_context(ctx);
+}
+
+static void job_work(void *data)
+{
+    struct job *j = data;
+    struct cb_session *s = j->call.session;
+    struct cb_log_context ctx;
 
     if (j->end_session) {
         unsigned n = cb_registry_clear_session(
@@ -144,15 +161,7 @@ static void job_work(void *data)
         return;
     }
 
-    /* Only this session's serial queue touches its env, so no lock is needed. */
-    json_t *env = j->env_update ? j->env_update : j->req.env ? j->req.env : j->req.session_env;
-    if (env && json_is_object(env)) {
-        json_decref(s->env);
-        s->env = json_incref(env);
-    }
-    j->call.env = s->env;
-
-    cb_log_set_context(&ctx);
+    job_enter(j, &ctx);
     j->response = cb_family_dispatch(j->conn->srv->family, &j->call, &j->req);
     cb_log_set_context(NULL);
 }
@@ -183,6 +192,97 @@ static void job_done(void *data)
     cb_request_done(&j->req);
     cb_conn_unref(j->conn);
     free(j);
+}
+
+sd_event *cb_async_event(struct cb_async *a)
+{
+    return cb_service_event(a->job->conn->srv->service);
+}
+
+void cb_async_on_stop(struct cb_async *a, void (*stop)(void *data), void *data)
+{
+    a->stop = stop;
+    a->stop_data = data;
+}
+
+void cb_async_finish(struct cb_async *a, int r, json_t *result, struct cb_error *err)
+{
+    struct job *j = a->job;
+    struct server *srv = j->conn->srv;
+
+    if (a->starting) {
+        /* Its start could not wait after all: job_start answers once the start returns. */
+        j->response = cb_family_answer(&j->call, &j->req, r, result, err);
+        a->finished_early = true;
+        return;
+    }
+    if (a->prev) {
+        a->prev->next = a->next;
+    } else {
+        srv->started = a->next;
+    }
+    if (a->next) {
+        a->next->prev = a->prev;
+    }
+    a->job = NULL;
+    j->response = cb_family_answer(&j->call, &j->req, r, result, err);
+    cb_work_queue_unhold(j->call.session->queue);
+    job_done(j);
+}
+
+/* The handler's start, with the session's queue held; false when the call must go to a
+ * worker after all. */
+static bool job_start(struct job *j)
+{
+    struct server *srv = j->conn->srv;
+    struct cb_log_context ctx;
+    json_t *resp = NULL;
+    int started;
+
+    j->async = (struct cb_async){ .job = j, .starting = true };
+    job_enter(j, &ctx);
+    started = cb_family_start(srv->family, &j->call, &j->req, &j->async, &resp);
+    cb_log_set_context(NULL);
+    j->async.starting = false;
+    if (started && j->async.finished_early) {
+        cb_work_queue_unhold(j->call.session->queue);
+        job_done(j);
+        return true;
+    }
+    if (started) {
+        j->async.next = srv->started;
+        if (srv->started) {
+            srv->started->prev = &j->async;
+        }
+        srv->started = &j->async;
+        if (j->conn->channel) {
+            cb_channel_arm_deadline(j);
+        }
+        return true;
+    }
+    cb_work_queue_unhold(j->call.session->queue);
+    if (!resp) {
+        return false;
+    }
+    j->response = resp;
+    job_done(j);
+    return true;
+}
+
+void cb_conn_finish_started(struct server *srv)
+{
+    while (srv->started) {
+        struct cb_async *a = srv->started;
+        struct cb_error err = CB_ERROR_INIT;
+
+        if (a->stop) {
+            a->stop(a->stop_data);
+        }
+        if (srv->started == a) {
+            cb_error_set(&err, CB_E_UNAVAILABLE, "the instance stopped before the call ended");
+            cb_async_finish(a, -ECANCELED, NULL, &err);
+        }
+    }
 }
 
 static void peer_from_request(struct job *j)
@@ -264,6 +364,12 @@ int cb_conn_submit(struct conn *c, struct job *j)
          * small: answering here saves two thread hand-offs, most of a cheap call's cost. */
         job_work(j);
         job_done(j);
+        return 0;
+    }
+    /* The same, for a handler that waits on a descriptor in the loop instead of a thread. */
+    if (s->inflight == 1 && !j->end_session && j->req.frame_len <= INLINE_MAX_FRAME &&
+        cb_family_starts(srv->family, j->req.module, j->req.function) &&
+        cb_work_queue_hold(s->queue) && job_start(j)) {
         return 0;
     }
     if (c->channel && !j->end_session) {

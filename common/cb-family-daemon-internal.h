@@ -45,6 +45,7 @@ struct server {
     uint64_t logged_requests; /* channel calls offered to the request log */
     struct cb_ratelimit refusal_log_limit; /* channel refusals in the journal */
     uint64_t channel_requests;
+    struct cb_async *started; /* calls begun on the loop thread and not finished */
 };
 
 struct conn {
@@ -75,6 +76,16 @@ struct conn {
     size_t n_fds;
 };
 
+/* A call a handler began on the loop thread (cb_family_start), until cb_async_finish. */
+struct cb_async {
+    struct job *job;
+    struct cb_async *prev, *next; /* the server's started calls */
+    void (*stop)(void *data);
+    void *stop_data;
+    bool starting;       /* inside the handler's start */
+    bool finished_early; /* finished by its start: the job's response is set */
+};
+
 struct job {
     struct conn *conn;
     struct cb_request req;
@@ -88,6 +99,7 @@ struct job {
     sd_event_source *deadline;
     bool timed_out;
     char request_id[40];
+    struct cb_async async;
 };
 
 /* cb-family-conn.c */
@@ -102,6 +114,8 @@ void cb_conn_parse(struct conn *c);
 int cb_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 /* Runs a request on its session's serial queue (or at once, when cheap). */
 int cb_conn_submit(struct conn *c, struct job *j);
+/* The loop has stopped: ends the calls begun on it, each blocking until it is done. */
+void cb_conn_finish_started(struct server *srv);
 
 /* cb-family-channel.c */
 void cb_channel_adopt(struct conn *router, struct job *j);

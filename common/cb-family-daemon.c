@@ -209,7 +209,9 @@ int cb_family_run_daemon(const struct cb_family *family,
         r = cb_service_run(srv.service);
     }
 
-    /* Workers finish what they run; their answers have nowhere to go once we stop. */
+    /* Calls begun on the loop end first, their answers written if the client still reads;
+     * workers finish what they run, and their answers have nowhere to go once we stop. */
+    cb_conn_finish_started(&srv);
     while (srv.conns) {
         cb_conn_close(srv.conns);
     }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <jansson.h>
+#include <systemd/sd-event.h>
 
 #include "common/cb-catalogue.h"
 #include "common/cb-config.h"
@@ -44,6 +45,17 @@ struct cb_call {
 /* Returns 0 with *ret_result set (stolen), or a negative errno with reterr set. */
 typedef int (*cb_handler_fn)(struct cb_call *call, json_t **ret_result, struct cb_error *reterr);
 
+/*
+ * A call begun on the loop thread, for work that waits on a descriptor (a database server's
+ * socket) rather than on a thread: such a call saves the two thread hand-offs that cost most
+ * of a short call's time. The handler's start returns 1 once it has begun, and then ends the
+ * call with cb_async_finish, on the loop thread; the session's later calls wait for that, as
+ * they would behind a worker. It returns 0, having changed nothing that matters, to have fn
+ * run on a worker instead. It never blocks.
+ */
+struct cb_async;
+typedef int (*cb_start_fn)(struct cb_call *call, struct cb_async *a);
+
 struct cb_handler {
     const char *module;
     const char *function;
@@ -51,10 +63,27 @@ struct cb_handler {
     bool runs_inline; /* never blocks and costs microseconds: may run on the loop thread */
 };
 
+/* A function whose handler may begin on the loop thread, and its start. */
+struct cb_starter {
+    const char *module;
+    const char *function;
+    cb_start_fn start;
+};
+
+/* The loop a started call waits in. */
+sd_event *cb_async_event(struct cb_async *a);
+/* What ends the call at once, blocking, should the loop stop before it is done. It must call
+ * cb_async_finish. */
+void cb_async_on_stop(struct cb_async *a, void (*stop)(void *data), void *data);
+/* Ends a started call with what a handler returns: r, the result (stolen) or err. */
+void cb_async_finish(struct cb_async *a, int r, json_t *result, struct cb_error *err);
+
 struct cb_family {
     const char *name; /* "core" */
     const struct cb_handler *handlers;
     size_t n_handlers;
+    const struct cb_starter *starters; /* optional */
+    size_t n_starters;
     struct cb_session_ops session_ops;
 };
 
@@ -74,6 +103,24 @@ json_t *cb_family_dispatch(const struct cb_family *family,
                            struct cb_call *call,
                            const struct cb_request *req);
 
+/*
+ * The checks of cb_family_dispatch, then the handler's start. Returns 1 once started; 0 with
+ * *ret_response set when the checks answered the call; 0 with it NULL when the handler
+ * declined, and the call must be dispatched on a worker.
+ */
+int cb_family_start(const struct cb_family *family,
+                    struct cb_call *call,
+                    const struct cb_request *req,
+                    struct cb_async *a,
+                    json_t **ret_response);
+/* The response to a call that ended with r, result (stolen) or err; drops call->params. */
+json_t *cb_family_answer(struct cb_call *call,
+                         const struct cb_request *req,
+                         int r,
+                         json_t *result,
+                         struct cb_error *err);
+/* Whether module.function (names or aliases) has a handler with a start. */
+bool cb_family_starts(const struct cb_family *family, const char *module, const char *function);
 /* Whether module.function (names or aliases) has a handler that may run on the loop thread. */
 bool cb_family_runs_inline(const struct cb_family *family,
                            const char *module,

@@ -332,6 +332,44 @@ int cb_pool_submit(struct cb_work_queue *q, cb_work_fn work, cb_done_fn done, vo
     return r;
 }
 
+bool cb_work_queue_hold(struct cb_work_queue *q)
+{
+    struct cb_pool *p = q->pool;
+    bool held = false;
+
+    pthread_mutex_lock(&p->lock);
+    if (!q->running && !q->runnable && !q->head) {
+        q->running = true;
+        q->refs++;
+        p->pending++;
+        held = true;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return held;
+}
+
+void cb_work_queue_unhold(struct cb_work_queue *q)
+{
+    struct cb_pool *p = q->pool;
+
+    pthread_mutex_lock(&p->lock);
+    q->running = false;
+    p->pending--;
+    p->last_progress = cb_now_monotonic_usec();
+    if (q->head && !q->runnable) {
+        push_runnable_locked(p, q);
+        if (p->idle == 0 && p->n_threads < p->max_threads && !p->quit) {
+            (void)start_thread_locked(p); /* else the existing threads get to it */
+        }
+        pthread_cond_signal(&p->wake);
+    }
+    if (p->pending == 0) {
+        pthread_cond_broadcast(&p->drained);
+    }
+    queue_unref_locked(q);
+    pthread_mutex_unlock(&p->lock);
+}
+
 unsigned cb_pool_pending(struct cb_pool *p)
 {
     unsigned n;

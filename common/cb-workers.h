@@ -33,6 +33,14 @@ void cb_pool_stop(struct cb_pool *pool);
 struct cb_work_queue *cb_work_queue_new(struct cb_pool *pool);
 void cb_work_queue_unref(struct cb_work_queue *q);
 
+/*
+ * Marks an idle queue (nothing queued or running) as running work of the loop thread's own,
+ * which waits on a descriptor rather than a thread: what is submitted meanwhile waits, as it
+ * would behind a job. Returns false when the queue is not idle. cb_work_queue_unhold ends it.
+ */
+bool cb_work_queue_hold(struct cb_work_queue *q);
+void cb_work_queue_unhold(struct cb_work_queue *q);
+
 /* Queues work. Returns 0 or -ENOMEM. */
 int cb_pool_submit(struct cb_work_queue *q, cb_work_fn work, cb_done_fn done, void *data);
 

@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The connection and statement a call names; the caller releases the handle. */
-static int acquire_stmt(struct cb_call *call,
-                        struct cb_handle **ret_h,
-                        struct db_stmt **ret_s,
-                        struct cb_error *err)
+int db_acquire_stmt(struct cb_call *call,
+                    struct cb_handle **ret_h,
+                    struct db_stmt **ret_s,
+                    struct cb_error *err)
 {
     const char *sid = cb_json_get_string(call->params, "statement_id", NULL);
     struct cb_handle *h;
@@ -59,11 +58,10 @@ int db_prepare(struct cb_call *call, json_t **ret, struct cb_error *err)
     return r;
 }
 
-/* execute_statement with sql: the cached statement for this text, made current. */
-static int statement_for_sql(struct db_conn *c,
-                             const char *sql,
-                             struct db_stmt **ret,
-                             struct cb_error *err)
+int db_statement_for_sql(struct db_conn *c,
+                         const char *sql,
+                         struct db_stmt **ret,
+                         struct cb_error *err)
 {
     struct db_stmt *s = cb_hashmap_get(c->by_sql, sql);
     struct db_stmt *current = c->current[0] ? cb_hashmap_get(c->by_id, c->current) : NULL;
@@ -97,14 +95,14 @@ int db_execute_statement(struct cb_call *call, json_t **ret, struct cb_error *er
         return cb_error_set(err, CB_E_INVALID_PARAM,
                             "give parameter 'sql' or 'statement_id', not both");
     }
-    r = sql ? db_acquire_conn(call, NULL, &h, err) : acquire_stmt(call, &h, &s, err);
+    r = sql ? db_acquire_conn(call, NULL, &h, err) : db_acquire_stmt(call, &h, &s, err);
     if (r < 0) {
         return r;
     }
     c = h->object;
     r = db_conn_check(c, err);
     if (r >= 0 && sql) {
-        r = statement_for_sql(c, sql, &s, err);
+        r = db_statement_for_sql(c, sql, &s, err);
     }
     if (r >= 0) {
         r = db_execute(c, s, params, err);
@@ -124,7 +122,7 @@ int db_fetch_row(struct cb_call *call, json_t **ret, struct cb_error *err)
     bool more;
     int r;
 
-    r = acquire_stmt(call, &h, &s, err);
+    r = db_acquire_stmt(call, &h, &s, err);
     if (r < 0) {
         return r;
     }
@@ -157,7 +155,7 @@ int db_fetch_all(struct cb_call *call, json_t **ret, struct cb_error *err)
     if (max_rows < 1) {
         return cb_error_set(err, CB_E_INVALID_PARAM, "parameter 'max_rows' must be at least 1");
     }
-    r = acquire_stmt(call, &h, &s, err);
+    r = db_acquire_stmt(call, &h, &s, err);
     if (r < 0) {
         return r;
     }
@@ -177,7 +175,7 @@ int db_finish_statement(struct cb_call *call, json_t **ret, struct cb_error *err
     struct db_stmt *s;
     int r;
 
-    r = acquire_stmt(call, &h, &s, err);
+    r = db_acquire_stmt(call, &h, &s, err);
     if (r < 0) {
         return r;
     }

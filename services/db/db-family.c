@@ -52,10 +52,17 @@ static const struct cb_handler db_handlers[] = {
     { "database", "list_columns", db_list_columns, false },
 };
 
+/* A prepared statement's execution is one round trip: the loop waits for it, not a thread. */
+static const struct cb_starter db_starters[] = {
+    { "database", "execute_statement", db_execute_statement_start },
+};
+
 const struct cb_family db_family = {
     .name = "db",
     .handlers = db_handlers,
     .n_handlers = CB_ELEMENTSOF(db_handlers),
+    .starters = db_starters,
+    .n_starters = CB_ELEMENTSOF(db_starters),
     .session_ops = { .data_new = db_session_new,
                      .data_free = db_session_free,
                      .cancel = db_session_cancel },

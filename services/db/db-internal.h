@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-event.h>
+
 #include "common/cb-base64.h"
 #include "common/cb-family.h"
 #include "common/cb-hashmap.h"
@@ -25,6 +27,7 @@
 
 struct db_conn;
 struct db_stmt;
+struct db_async;
 
 enum db_stmt_type {
     DB_STMT_SELECT,
@@ -88,6 +91,14 @@ struct db_driver {
     /* Stops what runs on c now, from another thread; c->cancel_lock guards the driver's
      * part of it against a reconnect. */
     void (*cancel)(struct db_conn *c);
+
+    /* Optional: sends s with params without blocking, when nothing else must come first (a
+     * reconnect, a preparation, housekeeping, a cursor). Returns 1 once sent, and calls
+     * db_async_done from the loop thread when the answer is in; returns 0, having done
+     * nothing, when the call must take the blocking path. */
+    int (*execute_start)(struct db_conn *c, struct db_stmt *s, json_t *params, struct db_async *da);
+    /* Blocks until a started execution is done, and calls db_async_done. */
+    void (*execute_wait)(struct db_async *da);
 
     const char *list_tables_sql;  /* params: schema or NULL */
     const char *list_columns_sql; /* params: table, schema or NULL */
@@ -159,6 +170,18 @@ struct db_session {
      * thread when the client goes away; `lock` keeps it from being released meanwhile. */
     pthread_mutex_t lock;
     struct db_conn *running;
+};
+
+/* database.execute_statement begun on the loop thread (db-async.c): the connection stays
+ * acquired, and the session's other calls wait, until db_async_done. */
+struct db_async {
+    struct cb_async *a;
+    struct cb_call *call;
+    struct cb_handle *h;
+    struct db_conn *c;
+    struct db_stmt *s;
+    sd_event_source *io; /* the driver's wait for the server */
+    void *drv;           /* the driver's own state of the execution */
 };
 
 extern const struct cb_family db_family;
@@ -240,6 +263,9 @@ bool db_format_is_hash(const json_t *params);
 /* Discards a statement's unread rows (a superseded statement is kept for reuse). */
 void db_stmt_drain(struct db_conn *c, struct db_stmt *s);
 int db_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err);
+/* db_execute in two halves, around the driver's execution, for one begun on the loop. */
+int db_execute_before(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err);
+int db_execute_after(struct db_conn *c, struct db_stmt *s, int r, struct cb_error *err);
 json_t *db_execute_result(const struct db_stmt *s);
 int db_fetch_rows(struct db_conn *c,
                   struct db_stmt *s,
@@ -250,6 +276,24 @@ int db_fetch_rows(struct db_conn *c,
                   struct cb_error *err);
 /* Starts the implicit transaction of an AutoCommit-off connection, when none is open. */
 int db_autocommit_begin(struct db_conn *c, struct cb_error *err);
+
+/* db-exec.c */
+/* The connection and statement a call names; the caller releases the handle. */
+int db_acquire_stmt(struct cb_call *call,
+                    struct cb_handle **ret_h,
+                    struct db_stmt **ret_s,
+                    struct cb_error *err);
+/* execute_statement with sql: the cached statement for this text, made current. */
+int db_statement_for_sql(struct db_conn *c,
+                         const char *sql,
+                         struct db_stmt **ret,
+                         struct cb_error *err);
+
+/* db-async.c */
+/* database.execute_statement's start (struct cb_starter). */
+int db_execute_statement_start(struct cb_call *call, struct cb_async *a);
+/* The driver's execution has ended with r (err when it failed): answers the call. */
+void db_async_done(struct db_async *da, int r, struct cb_error *err);
 
 /* Handlers. */
 int db_connect(struct cb_call *call, json_t **ret, struct cb_error *err);

@@ -74,12 +74,25 @@ static inline struct pq_conn *pq_of(struct db_conn *c)
 /* Sends cmds (pending closes and garbage first) and reads every answer. -EIO: connection. */
 int pq_run(struct db_conn *c, struct pq_cmd *cmds, size_t n);
 void pq_run_clear(struct pq_cmd *cmds, size_t n);
+/* What a finished exchange changes: the transaction state, and cursors a COMMIT or ROLLBACK
+ * kept or ended. */
+void pq_after_run(struct db_conn *c, struct pq_cmd *cmds, size_t n);
+/* Whether closes or deallocations wait to ride along with the next exchange. */
+bool pq_housekeeping_waits(struct db_conn *c);
 /* E_BACKEND from a failed result (SQLSTATE and the primary message), or the connection's. */
 int pq_error(struct db_conn *c, const PGresult *res, const char *what, struct cb_error *err);
 bool pq_result_ok(const PGresult *res);
 int pq_params_build(json_t *values, struct pq_params *ret, struct cb_error *err);
 void pq_params_done(struct pq_params *p);
 void pq_forget_server_state(struct db_conn *c);
+
+/* db-pq.c */
+/* Whether the server has closed the connection while we were idle (a restart, a kill). */
+bool pq_dropped_while_idle(PGconn *pg);
+
+/* db-pq-async.c */
+int pq_execute_start(struct db_conn *c, struct db_stmt *s, json_t *params, struct db_async *da);
+void pq_execute_wait(struct db_async *da);
 
 /* db-pq-nullable.c */
 /* Fills ret[PQnfields(res)]: whether each column of s's result may be NULL. */
@@ -91,6 +104,15 @@ json_t *pq_row(const PGresult *res, int row);
 void pq_describe(struct db_conn *c, struct db_stmt *s, const PGresult *res);
 
 /* db-pq-stmt.c */
+/* Whether the server has this statement prepared (a reconnect forgets them all). */
+bool pq_is_prepared(struct db_conn *c, struct db_stmt *s);
+/* The answers of [PREPARE] EXEC [FETCH]: the first failure is the one to report. */
+int pq_read_answers(struct db_conn *c,
+                    struct db_stmt *s,
+                    struct pq_cmd *cmds,
+                    size_t n,
+                    bool in_txn,
+                    struct cb_error *err);
 int pq_prepare(struct db_conn *c, struct db_stmt *s, struct cb_error *err);
 int pq_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err);
 int pq_fetch(struct db_conn *c, struct db_stmt *s, json_t **ret_row, struct cb_error *err);

@@ -149,7 +149,7 @@ static void track_transaction_end(struct db_conn *c, const char *tag)
     }
 }
 
-static void after_run(struct db_conn *c, struct pq_cmd *cmds, size_t n)
+void pq_after_run(struct db_conn *c, struct pq_cmd *cmds, size_t n)
 {
     struct pq_conn *pc = pq_of(c);
 
@@ -164,6 +164,21 @@ static void after_run(struct db_conn *c, struct pq_cmd *cmds, size_t n)
     if (PQstatus(pc->pg) == CONNECTION_OK) {
         pc->last_status = PQtransactionStatus(pc->pg);
     }
+}
+
+bool pq_housekeeping_waits(struct db_conn *c)
+{
+    if (pq_of(c)->n_garbage > 0) {
+        return true;
+    }
+    for (struct db_stmt *s = c->lru_head; s; s = s->lru_next) {
+        const struct pq_stmt *ps = s->drv;
+
+        if (ps && ps->cur == PQ_CURSOR_DONE) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Housekeeping that can ride along: never inside a failed transaction, where it would fail. */
@@ -218,7 +233,7 @@ int pq_run(struct db_conn *c, struct pq_cmd *cmds, size_t n)
 #else
     run_sequential(pc->pg, all, k + n);
 #endif
-    after_run(c, all, k + n);
+    pq_after_run(c, all, k + n);
 
     for (size_t i = 0; i < k; i++) {
         if (!pq_result_ok(all[i].res)) {

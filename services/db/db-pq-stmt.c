@@ -46,8 +46,7 @@ static struct pq_stmt *stmt_state(struct db_stmt *s)
     return s->drv;
 }
 
-/* Whether the server has this statement prepared (a reconnect forgets them all). */
-static bool is_prepared(struct db_conn *c, struct db_stmt *s)
+bool pq_is_prepared(struct db_conn *c, struct db_stmt *s)
 {
     struct pq_stmt *ps = s->drv;
 
@@ -101,13 +100,12 @@ static int64_t affected(const struct db_stmt *s, const PGresult *res)
     return strtoll(n, NULL, 10);
 }
 
-/* The answers of [PREPARE] EXEC [FETCH]: the first failure is the one to report. */
-static int read_answers(struct db_conn *c,
-                        struct db_stmt *s,
-                        struct pq_cmd *cmds,
-                        size_t n,
-                        bool in_txn,
-                        struct cb_error *err)
+int pq_read_answers(struct db_conn *c,
+                    struct db_stmt *s,
+                    struct pq_cmd *cmds,
+                    size_t n,
+                    bool in_txn,
+                    struct cb_error *err)
 {
     struct pq_stmt *ps = s->drv;
     PGresult *exec_res = cmds[n - (ps->use_cursor ? 2 : 1)].res;
@@ -164,7 +162,7 @@ int pq_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_e
     if (!ps) {
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
-    if (!is_prepared(c, s)) {
+    if (!pq_is_prepared(c, s)) {
         r = make_text(c, s, ps, err);
         if (r < 0) {
             return r;
@@ -189,7 +187,7 @@ int pq_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_e
     }
     in_txn = c->drv->in_transaction(c);
     (void)pq_run(c, cmds, n);
-    r = read_answers(c, s, cmds, n, in_txn, err);
+    r = pq_read_answers(c, s, cmds, n, in_txn, err);
     pq_run_clear(cmds, n);
     pq_params_done(&p);
     return r;
@@ -264,7 +262,7 @@ void pq_stmt_free(struct db_conn *c, struct db_stmt *s)
         PQclear(PQexec(pc->pg, close));
     }
     /* DEALLOCATE waits for the next exchange; an evicted statement costs no round trip. */
-    if (pc && pc->pg && is_prepared(c, s) && asprintf(&text, "DEALLOCATE %s", ps->name) >= 0) {
+    if (pc && pc->pg && pq_is_prepared(c, s) && asprintf(&text, "DEALLOCATE %s", ps->name) >= 0) {
         char **grown = reallocarray(pc->garbage, pc->n_garbage + 1, sizeof *grown);
 
         if (grown) {
@@ -304,7 +302,7 @@ int pq_execute_many(struct db_conn *c,
         free(params);
         return cb_error_set(err, CB_E_INTERNAL, "out of memory");
     }
-    if (!is_prepared(c, s)) {
+    if (!pq_is_prepared(c, s)) {
         r = pq_prepare(c, s, err);
     }
     for (size_t done = 0; r >= 0 && done < total; done += PQ_MANY_CHUNK) {

@@ -175,8 +175,7 @@ static const char *pq_server_version(struct db_conn *c)
     return v ? v : "";
 }
 
-/* Whether the server has closed the connection while we were idle (a restart, a kill). */
-static bool dropped_while_idle(PGconn *pg)
+bool pq_dropped_while_idle(PGconn *pg)
 {
     struct pollfd p = { .fd = PQsocket(pg), .events = POLLIN };
     PGnotify *note;
@@ -201,7 +200,7 @@ static int pq_check(struct db_conn *c, struct cb_error *err)
     struct pq_conn *pc = pq_of(c);
     PGTransactionStatusType was = pc->last_status;
 
-    if (!dropped_while_idle(pc->pg)) {
+    if (!pq_dropped_while_idle(pc->pg)) {
         return 0;
     }
     pq_forget_server_state(c);
@@ -229,7 +228,7 @@ static int pq_ping(struct db_conn *c, bool *ret_alive)
     PGconn *pg = pq_of(c)->pg;
     PGresult *res;
 
-    if (dropped_while_idle(pg)) {
+    if (pq_dropped_while_idle(pg)) {
         *ret_alive = false;
         return 0;
     }
@@ -280,6 +279,8 @@ const struct db_driver db_driver_pg = {
     .stmt_free = pq_stmt_free,
     .execute_many = pq_execute_many,
     .cancel = pq_cancel,
+    .execute_start = pq_execute_start,
+    .execute_wait = pq_execute_wait,
     .list_tables_sql =
             "SELECT table_schema, table_name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND ($1::text IS NULL OR table_schema = $1) ORDER BY 1, 2",
     .list_columns_sql =

@@ -25,10 +25,9 @@ void db_stmt_drain(struct db_conn *c, struct db_stmt *s)
     }
 }
 
-int db_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err)
+int db_execute_before(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err)
 {
     size_t given = json_array_size(params);
-    int r;
 
     db_stmt_drain(c, s);
     if (s->prepared && given != (size_t)s->param_count) {
@@ -37,10 +36,21 @@ int db_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_e
                 "parameter 'params' has %zu values, but the statement has %d placeholders", given,
                 s->param_count);
     }
-    r = db_autocommit_begin(c, err);
+    return db_autocommit_begin(c, err);
+}
+
+int db_execute(struct db_conn *c, struct db_stmt *s, json_t *params, struct cb_error *err)
+{
+    int r = db_execute_before(c, s, params, err);
+
     if (r >= 0) {
         r = c->drv->execute(c, s, params, err);
     }
+    return db_execute_after(c, s, r, err);
+}
+
+int db_execute_after(struct db_conn *c, struct db_stmt *s, int r, struct cb_error *err)
+{
     db_stmt_touch(c, s);
     if (r < 0) {
         db_last_error_set(&s->error, err);

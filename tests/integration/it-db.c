@@ -811,6 +811,180 @@ START_TEST(test_process_mode_matches_daemon)
 }
 END_TEST
 
+/*
+ * Executions begun on the loop thread (services/db/db-async.c), in a suite with one worker
+ * thread: a prepared statement waiting on the server holds no thread, so the same user's
+ * other session, whose call needs the worker, is answered meanwhile. With the old blocking
+ * path the one worker would wait out the sleep, and b's answer would come after a's.
+ */
+#define SLOW_INSERT "INSERT INTO slow_t SELECT 1 FROM pg_sleep(?)"
+
+static json_t *slow_request(int id, double seconds)
+{
+    return json_pack("{s:i, s:s, s:s, s:{s:s, s:[f]}}", "id", id, "module", "database", "function",
+                     "execute_statement", "params", "sql", SLOW_INSERT, "params", seconds);
+}
+
+/*
+ * A client connected to the cluster with SLOW_INSERT prepared (run once, for no time), and
+ * its backend's pid. The prepared run comes last: it also sends the CLOSE of the cursors read
+ * before, which would otherwise send the next execution the blocking way, to ride along.
+ */
+static struct cb_client *slow_client(int64_t *ret_pid)
+{
+    struct cb_client *c = it_connect(&it_current);
+
+    free(connect_to(c, "dbi:Oracle:testpgdb"));
+    run_sql(c, "CREATE TABLE IF NOT EXISTS slow_t (x INTEGER)");
+    *ret_pid = scalar(c, "SELECT pg_backend_pid()");
+    json_decref(ok(db(c, "execute_statement", "{s:s, s:[f]}", "sql", SLOW_INSERT, "params", 0.0)));
+    return c;
+}
+
+static int64_t recv_id(struct cb_client *c, bool *ret_ok)
+{
+    json_t *resp = NULL;
+    int64_t id;
+
+    ck_assert_int_eq(cb_client_recv(c, 30000, &resp), 0);
+    id = json_integer_value(json_object_get(resp, "id"));
+    *ret_ok = cb_client_response_ok(resp);
+    json_decref(resp);
+    return id;
+}
+
+START_TEST(test_waiting_statement_holds_no_thread)
+{
+    struct cb_client *a, *b;
+    json_t *req, *resp = NULL;
+    int64_t before, a_pid;
+    bool fine;
+
+    if (!have_pg) {
+        return;
+    }
+    a = slow_client(&a_pid);
+    b = it_connect(&it_current);
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    before = scalar(b, "SELECT count(*) FROM slow_t");
+
+    req = slow_request(901, 3.0);
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+    /* The same session's next call waits for the first, and is answered after it. */
+    req = json_pack("{s:i, s:s, s:s, s:{}}", "id", 902, "module", "database", "function", "ping",
+                    "params");
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+
+    ck_assert_int_eq(scalar(b, "SELECT 41 + 1"), 42);
+    ck_assert_int_eq(cb_client_recv(a, 0, &resp), -ETIMEDOUT);
+
+    ck_assert_int_eq(recv_id(a, &fine), 901);
+    ck_assert(fine);
+    ck_assert_int_eq(recv_id(a, &fine), 902);
+    ck_assert(fine);
+    ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before + 1);
+    cb_client_free(a);
+    cb_client_free(b);
+}
+END_TEST
+
+/* A client that goes away while its statement waits on the server: cancelled there. */
+START_TEST(test_waiting_statement_cancelled_when_client_goes_away)
+{
+    struct cb_client *a, *b;
+    int64_t a_pid, before;
+    json_t *req;
+    int tries;
+
+    if (!have_pg) {
+        return;
+    }
+    a = slow_client(&a_pid);
+    b = it_connect(&it_current);
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    before = scalar(b, "SELECT count(*) FROM slow_t");
+    req = slow_request(903, 60.0);
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+    for (tries = 0; tries < 200 && busy(b, a_pid) == 0; tries++) {
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(busy(b, a_pid), 1);
+
+    cb_client_free(a);
+    for (tries = 0; tries < 200 && busy(b, a_pid) > 0; tries++) {
+        usleep(100 * 1000);
+    }
+    ck_assert_int_eq(busy(b, a_pid), 0);
+    ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before);
+    cb_client_free(b);
+}
+END_TEST
+
+/*
+ * SIGTERM while a statement waits on the server: the instance lets it finish, answers it,
+ * then exits; the row is there. Nothing acknowledged is lost, and nothing is cut off.
+ */
+START_TEST(test_waiting_statement_finishes_at_stop)
+{
+    struct cb_client *a, *b;
+    int64_t a_pid, before;
+    json_t *req;
+    pid_t pid;
+    bool fine;
+    int tries;
+
+    if (!have_pg) {
+        return;
+    }
+    a = slow_client(&a_pid);
+    b = it_connect(&it_current);
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    before = scalar(b, "SELECT count(*) FROM slow_t");
+    cb_client_free(b);
+    req = slow_request(904, 2.0);
+    ck_assert_int_eq(cb_client_send(a, req), 0);
+    json_decref(req);
+
+    b = it_connect(&it_current);
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    for (tries = 0; tries < 200 && busy(b, a_pid) == 0; tries++) {
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(busy(b, a_pid), 1);
+    cb_client_free(b);
+    pid = it_instance_pid(&it_current, "db");
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+
+    ck_assert_int_eq(recv_id(a, &fine), 904);
+    ck_assert(fine);
+    ck_assert(it_wait_gone(pid, 10000));
+    cb_client_free(a);
+
+    b = it_connect(&it_current);
+    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before + 1);
+    cb_client_free(b);
+}
+END_TEST
+
+static void one_worker_start(void)
+{
+    char config[2048];
+
+    start_pg();
+    snprintf(lite_dir, sizeof lite_dir, "/tmp/cb-it-db-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(lite_dir));
+    snprintf(config, sizeof config,
+             "[workers]\nmin_threads = 1\nmax_threads = 1\n"
+             "[dsn_aliases]\ndbi:Oracle:testpg* = %s\n",
+             have_pg ? pg_dsn : "dbi:Pg:dbname=none");
+    it_suite_start(&it_current, config);
+}
+
 static Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
@@ -835,6 +1009,14 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_query_cancelled_when_client_goes_away);
     tcase_add_test(tc, test_sqlite_statement_interrupted_when_client_goes_away);
     tcase_add_loop_test(tc, test_kill9_leaves_no_partial_data, 0, n);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("begun on the loop");
+    tcase_add_unchecked_fixture(tc, one_worker_start, fixture_stop);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_waiting_statement_holds_no_thread);
+    tcase_add_test(tc, test_waiting_statement_cancelled_when_client_goes_away);
+    tcase_add_test(tc, test_waiting_statement_finishes_at_stop);
     suite_add_tcase(s, tc);
     return s;
 }
