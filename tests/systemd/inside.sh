@@ -352,6 +352,80 @@ check_router_kill9() {
     rm -rf "$dir"
 }
 
+# STORY-017's faults as t/98 tells them, as a user against the installed suite: each family's
+# instance killed in the middle of a call (a user may signal its own instance), a committed
+# write surviving and an uncommitted one not, stalled and greedy connections, a slow call,
+# and the disk full on a small tmpfs mounted here. systemd must have restarted each killed
+# instance: once each, the db instance twice. The router's kill is check_router_kill9's.
+STORY_017_CONF='[limits]
+frame_stall_timeout_ms = 500
+'
+STORY_017_KILLS="core:1 db:2 crypto:1 xml:1 office:1"
+check_story_017() {
+    local repo full dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-017.conf k f
+    local -A n0
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    printf '%s' "$STORY_017_CONF" >"$dropin"
+    systemctl reload cpan-bridge.service
+    full=$(mktemp -d /tmp/cb-full.XXXXXX)
+    if ! mount -t tmpfs -o size=256k,mode=1777 tmpfs "$full"; then
+        failed "mount a 256 KiB tmpfs at $full for the disk-full case"
+    fi
+    for k in $STORY_017_KILLS; do
+        f=${k%%:*}
+        n0[$f]=$(prop "cpan-bridge-$f@$A_UID.service" NRestarts)
+    done
+    if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$STORY_017_CONF" \
+        CB_TEST_FULL_DIR="$full" prove "$repo/perl/t/98-story-017-faults.t" >"$OUT" 2>&1; then
+        ok "perl/t/98-story-017-faults.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
+    else
+        failed "perl/t/98-story-017-faults.t under systemd, as $CB_USER_A"
+        show_output 25
+    fi
+    for k in $STORY_017_KILLS; do
+        f=${k%%:*}
+        is "  cpan-bridge-$f@$A_UID.service NRestarts after its kills" \
+            "$(prop "cpan-bridge-$f@$A_UID.service" NRestarts)" "$((n0[$f] + ${k##*:}))"
+    done
+    check "  the full tmpfs unmounts: nothing holds it open" umount "$full"
+    rmdir "$full"
+    rm -f "$dropin"
+    systemctl reload cpan-bridge.service
+}
+
+# STORY-017, the whole suite stopped under systemd: a user's script falls back to process
+# mode while the suite is down, and is back in daemon mode once the socket is started again.
+check_suite_stopped() {
+    local repo dir result
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    dir=$(mktemp -d) && chmod 777 "$dir"
+    as "$CB_USER_A" env PERL5LIB="$repo/perl" perl -MCPANBridge -e '
+        my ($dir) = @ARGV;
+        my $b = CPANBridge->new;
+        my @seen;
+        for my $step (qw(up stopped started)) {
+            select undef, undef, undef, 0.05 until -e "$dir/$step";
+            my $r = $b->call("test", "ping", {});
+            push @seen, $r->{success} ? $b->mode : "failed:" . ($r->{error_code} // "?");
+            open(my $f, ">", "$dir/$step.done") or die; close $f;
+        }
+        print "@seen\n";' "$dir" >"$dir/out" 2>"$dir/err" &
+    local client=$!
+    touch "$dir/up"
+    wait_until 10 test -e "$dir/up.done"
+    systemctl stop cpan-bridge.socket cpan-bridge.target
+    touch "$dir/stopped"
+    wait_until 20 test -e "$dir/stopped.done"
+    systemctl start cpan-bridge.socket
+    touch "$dir/started"
+    wait "$client"
+    result=$(tail -n 1 "$dir/out")
+    is "the suite stopped and started: a script's calls before, during and after" "$result" \
+        "daemon process daemon"
+    [ "$result" = "daemon process daemon" ] || sed 's/^/    | /' "$dir/err" | tail -n 5
+    rm -rf "$dir"
+}
+
 # kill -9: Restart=on-failure brings the instance back, and the router reaches the new one.
 check_kill9() {
     local unit=cpan-bridge-core@$A_UID.service pid n0 t
@@ -452,6 +526,8 @@ main() {
     check_stories
     check_story_013
     check_router_kill9
+    check_story_017
+    check_suite_stopped
     check_kill9
     check_watchdog
     check_refused_connect

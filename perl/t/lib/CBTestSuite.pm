@@ -17,7 +17,7 @@ use File::Temp ();
 use FindBin ();
 use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
 
-our @EXPORT_OK = qw(build_dir start_suite stop_suite launcher_status frame_call);
+our @EXPORT_OK = qw(build_dir start_suite stop_suite launcher_status instance_pids frame_call);
 use Exporter 'import';
 
 my @started;
@@ -120,6 +120,19 @@ sub launcher_status {
     require JSON::PP;
     my $text = frame_call("$suite->{dir}/launcher.sock", '{"op":"status"}') // return undef;
     return JSON::PP->new->utf8->decode($text);
+}
+
+# The pids of a family's instances of this user: the launcher's, or under a real systemd the
+# MainPID of cpan-bridge-FAMILY@UID.service (a user may read it, and signal its own instance).
+sub instance_pids {
+    my ($suite, $family) = @_;
+    if ($suite->{existing}) {
+        my $pid = `systemctl show -P MainPID cpan-bridge-$family\@$>.service 2>/dev/null` // '';
+        chomp $pid;
+        return $pid =~ /\A[1-9][0-9]*\z/ ? ($pid) : ();
+    }
+    my $st = launcher_status($suite) // {};
+    return map { $_->{pid} } grep { $_->{family} eq $family && $_->{pid} } @{ $st->{instances} || [] };
 }
 
 # Sanitizer reports of the daemons land in the launcher's log; any one fails the test file.
