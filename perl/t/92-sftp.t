@@ -105,6 +105,12 @@ open(my $fh, '>', $empty) or die $!;
 close $fh;
 $r = $bridge->call('sftp', 'connect', key_login(known_hosts => $empty));
 is($r->{backend_error}{code}, 'HOSTKEY_UNKNOWN', 'an unknown host is refused by default');
+# A known_hosts that cannot be read is not an unknown host: the caller hears what to fix.
+# (Under a uid the file's mode refuses, access() says EACCES; root is refused only this way.)
+$r = $bridge->call('sftp', 'connect', key_login(known_hosts => "$empty/known_hosts"));
+is($r->{error_code}, 'E_INVALID_PARAM', 'a known_hosts file that cannot be read: E_INVALID_PARAM');
+like($r->{error} // '', qr/cannot read the known_hosts file \Q$empty\E\/known_hosts: Not a directory/,
+     '  naming the file and why') or diag explain $r;
 $r = $bridge->call('sftp', 'connect', key_login(known_hosts => $s{SSHD_KNOWN_HOSTS_CHANGED}));
 is($r->{backend_error}{code}, 'HOSTKEY_CHANGED', 'a changed host key is refused');
 $r = $bridge->call('sftp', 'connect', key_login(known_hosts => $s{SSHD_KNOWN_HOSTS_CHANGED}, host_key_policy => 'accept-new'));

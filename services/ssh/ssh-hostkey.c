@@ -6,6 +6,7 @@
  */
 #include "services/ssh/ssh-internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -133,7 +134,16 @@ int ssh_check_host_key(struct cb_call *call, struct ssh_conn *c, struct cb_error
         }
         return cb_error_set(err, CB_E_INTERNAL, "cannot read the server's host key");
     }
-    /* A missing file knows no host: strict then refuses, as OpenSSH does. */
+    /* A missing file knows no host: strict then refuses, as OpenSSH does. One that is there
+     * but cannot be read is the caller's to fix, not a host missing from it. */
+    if (access(path, R_OK) < 0 && errno != ENOENT) {
+        r = cb_error_set(err, CB_E_INVALID_PARAM,
+                         "cannot read the known_hosts file %s: %s; it must be readable by uid %u",
+                         path, strerror(errno), (unsigned)geteuid());
+        libssh2_knownhost_free(kh);
+        free(path);
+        return r;
+    }
     (void)libssh2_knownhost_readfile(kh, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
     check = libssh2_knownhost_checkp(kh, c->host, c->port, key, len,
                                      LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
