@@ -5,6 +5,13 @@
 # connection, cookies kept), logged into PostgreSQL (or SQLite when no server is installed;
 # one connection), and moved on the server. Then each side is asked what it saw: nginx's log
 # of connections, sshd's log of sessions, pg_stat_activity's backends, the rows, the files.
+#
+# Under a real systemd (tests/systemd/inside.sh) the servers are started by inside.sh, which
+# names them in CB_TEST_SERVERS (a file of KEY=VALUE lines), and the test runs as root with
+# CB_TEST_AS_USER: it sets the servers' side up as root, then makes its calls with that user's
+# uid and groups as its effective ones, so that the router sees the user and systemd starts
+# the user's own sandboxed instances; what only root may read (the servers' logs, the SFTP
+# user's home) it reads as root again.
 use strict;
 use warnings;
 use utf8;
@@ -19,18 +26,50 @@ use Encode ();
 use Time::HiRes qw(time);
 
 my $tests = "$FindBin::Bin/../../tests";
-my %ssh = map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/ssh/sshd.sh start 2>/dev/null`;
+my %given;
+if (my $file = $ENV{CB_TEST_SERVERS}) {
+    open(my $fh, '<', $file) or BAIL_OUT("CB_TEST_SERVERS: $file: $!");
+    %given = map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } <$fh>;
+}
+my $as_user = $ENV{CB_TEST_AS_USER};
+plan skip_all => 'CB_TEST_AS_USER needs root' if $as_user && $> != 0;
+my %ssh = %given ? %given : map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/ssh/sshd.sh start 2>/dev/null`;
 plan skip_all => 'no sshd, or not root (make deps installs openssh-server; the test makes users)'
-    unless $? == 0 && $ssh{SSHD_PORT};
-END { system("$tests/ssh/sshd.sh", 'stop', $ssh{SSHD_DIR}) if $ssh{SSHD_DIR} }
-my %web = map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/net/web-servers.sh start`;
-plan skip_all => 'no nginx or httpbin (make deps installs them)' unless $? == 0 && $web{HTTPS_URL};
-END { system("$tests/net/web-servers.sh", 'stop', $web{WEB_DIR}) if $web{WEB_DIR} }
-my %pg = map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/db/pg-cluster.sh start 2>/dev/null`;
-my $have_pg = $? == 0 && $pg{PGHOST};
-END { system("$tests/db/pg-cluster.sh", 'stop', $pg{PGHOST}) if $pg{PGHOST} }
+    unless (%given || $? == 0) && $ssh{SSHD_PORT};
+END { system("$tests/ssh/sshd.sh", 'stop', $ssh{SSHD_DIR}) if $ssh{SSHD_DIR} && !%given }
+my %web = %given ? %given : map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/net/web-servers.sh start`;
+plan skip_all => 'no nginx or httpbin (make deps installs them)' unless (%given || $? == 0) && $web{HTTPS_URL};
+END { system("$tests/net/web-servers.sh", 'stop', $web{WEB_DIR}) if $web{WEB_DIR} && !%given }
+my %pg = %given ? %given : map { /^(\w+)=(.*)$/ ? ($1 => $2) : () } `$tests/db/pg-cluster.sh start 2>/dev/null`;
+my $have_pg = (%given || $? == 0) && $pg{PGHOST};
+END { system("$tests/db/pg-cluster.sh", 'stop', $pg{PGHOST}) if $pg{PGHOST} && !%given }
+
+# The user's uid, primary gid and groups, as a login would have them.
+my ($user_uid, $user_gid, $user_groups) = (0, 0, '0');
+if ($as_user) {
+    ($user_uid, $user_gid) = (getpwnam $as_user)[2, 3];
+    BAIL_OUT("no user $as_user") unless defined $user_uid;
+    $user_groups = join ' ', $user_gid, split ' ', `id -G $as_user`;
+}
+# Effective ids only: the real uid stays root's, so that root's checks can come back.
+sub become_user {
+    return unless $as_user;
+    $) = "$user_gid $user_groups";
+    $> = $user_uid;
+    BAIL_OUT("cannot take the effective uid of $as_user: $!") unless $> == $user_uid;
+}
+sub as_root {
+    my ($code) = @_;
+    return $code->() unless $as_user && $> != 0;
+    $> = 0;
+    $) = '0 0';
+    my @r = $code->();
+    become_user();
+    return wantarray ? @r : $r[0];
+}
 
 my $local = tempdir('cb-pipeline-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chown $user_uid, $user_gid, $local if $as_user;    # the user's instances write into it
 # The seed's Oracle DSN, mapped the way a site maps it (the cluster's testuser is the seed's
 # login; its trust authentication ignores the password).
 my $target = $have_pg ? "dbi:Pg:dbname=cbtest;host=$pg{PGHOST};port=$pg{PGPORT}" : "dbi:SQLite:dbname=$local/log.db";
@@ -52,9 +91,12 @@ for my $n (1 .. 10) {
     close $fh;
 }
 system("true >$web{ACCESS_LOG}");
-my $ssh_sessions = sub { open(my $fh, '<', $ssh{SSHD_LOG}) or return 0; scalar grep { /Accepted publickey/ } <$fh> };
+my $ssh_sessions = sub {
+    as_root(sub { open(my $fh, '<', $ssh{SSHD_LOG}) or return 0; scalar grep { /Accepted publickey/ } <$fh> });
+};
 my $ssh_before = $ssh_sessions->();
 
+become_user();
 my $bridge = CPANBridge->new();
 my $t0 = time;
 my $r = $bridge->call_python('sftp', 'connect', { hostname => $ssh{SSHD_HOST}, port => $ssh{SSHD_PORT},
@@ -111,12 +153,16 @@ if ($have_pg) {
        $backend, 'one PostgreSQL backend throughout (the connection persisted)');
 }
 is($ssh_sessions->() - $ssh_before, 1, 'one SSH session for all 40 SFTP operations (sshd log)');
-opendir(my $dh, "$home/data/processed") or die $!;
-is(scalar(grep { /^file_\d+\.xml\z/ } readdir $dh), 10, 'the 10 files are in data/processed on the server');
-closedir $dh;
+my @processed = as_root(sub {
+    opendir(my $dh, "$home/data/processed") or die $!;
+    grep { /^file_\d+\.xml\z/ } readdir $dh;
+});
+is(scalar @processed, 10, 'the 10 files are in data/processed on the server');
 my %conns;
-open(my $log, '<', $web{ACCESS_LOG}) or die $!;
-while (<$log>) { my ($c, undef, $method) = split; $conns{$c}++ if $method eq 'POST' }
+as_root(sub {
+    open(my $log, '<', $web{ACCESS_LOG}) or die $!;
+    while (<$log>) { my ($c, undef, $method) = split; $conns{$c}++ if $method eq 'POST' }
+});
 is(scalar keys %conns, 1, 'the 10 POSTs shared one TLS connection (nginx log)') or diag explain \%conns;
 $r = $bridge->call('http', 'get', { url => "$web{HTTPS_URL}/cookies", ca_file => $web{CA_FILE} });
 like($r->{result}{content} // '', qr/"pipeline": ?"run1"/, 'the session kept its cookie across the pipeline');
@@ -126,4 +172,5 @@ ok($bridge->call('sftp', 'disconnect', {})->{success}, 'sftp.disconnect');
 ok($bridge->call('database', 'disconnect', {})->{success}, 'database.disconnect');
 
 stop_suite($suite);
+if ($as_user) { $> = 0; $) = '0 0'; }    # root again, for the cleanup of the END blocks
 done_testing;

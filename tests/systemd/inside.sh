@@ -33,6 +33,7 @@ failed() {
     NFAILED=$((NFAILED + 1))
 }
 show_output() { sed 's/^/    | /' "$OUT" | tail -n "${1:-15}"; }
+show_head() { sed 's/^/    | /' "$OUT" | head -n "${1:-15}"; }
 
 # check DESCRIPTION COMMAND...: the command's exit status decides; its output is shown on failure.
 check() {
@@ -292,6 +293,53 @@ check_stories() {
     done
 }
 
+# STORY-012 under systemd: t/99's pipeline (SFTP, xml, xpath, HTTPS, PostgreSQL) against the
+# servers started here on this namespace's loopback, through the user's own sandboxed units.
+# t/99 runs as root with the user's effective ids for its calls (CB_TEST_AS_USER); the SFTP
+# key is copied where the user's instance may read it, as a user's own key would be.
+check_story_012() {
+    local repo servers dir conf unit=cpan-bridge-db@$A_UID.service
+    local dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-012.conf
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    dir=$(mktemp -d /tmp/cb-012.XXXXXX)
+    chmod 0755 "$dir" # the user's instances reach the key in it
+    servers=$dir/servers
+    ip link set lo up
+    if ! { "$repo/tests/ssh/sshd.sh" start && "$repo/tests/net/web-servers.sh" start &&
+        "$repo/tests/db/pg-cluster.sh" start; } >"$servers" 2>"$dir/servers.log"; then
+        failed "STORY-012 under systemd: the test servers did not start"
+        sed 's/^/    | /' "$dir/servers.log" | tail -n 10
+    else
+        # shellcheck source=/dev/null
+        . <(grep -E '^(SSHD_DIR|SSHD_KNOWN_HOSTS|SFTP_KEY_FILE|WEB_DIR|PGHOST|PGPORT)=' "$servers")
+        install -d -m 0700 -o "$CB_USER_A" "$dir/key"
+        install -m 0600 -o "$CB_USER_A" "$SFTP_KEY_FILE" "$dir/key/id"
+        install -m 0644 -o "$CB_USER_A" "$SSHD_KNOWN_HOSTS" "$dir/key/known_hosts"
+        printf 'SFTP_KEY_FILE=%s\nSSHD_KNOWN_HOSTS=%s\n' "$dir/key/id" "$dir/key/known_hosts" >>"$servers"
+        conf=$(printf '[dsn_aliases]\ndbi:Oracle:testdb = dbi:Pg:dbname=cbtest;host=%s;port=%s\n' \
+            "$PGHOST" "$PGPORT")
+        printf '%s\n' "$conf" >"$dropin"
+        systemctl reload cpan-bridge.service
+        systemctl try-reload-or-restart "$unit"
+        if env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TMPDIR=/tmp \
+            CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$conf"$'\n' CB_TEST_SERVERS="$servers" \
+            CB_TEST_AS_USER="$CB_USER_A" prove "$repo/perl/t/99-story-012-pipeline.t" >"$OUT" 2>&1 &&
+            ! grep -q 'skipped' "$OUT"; then
+            ok "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
+        else
+            failed "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A"
+            show_head 40
+        fi
+        rm -f "$dropin"
+        systemctl reload cpan-bridge.service
+        systemctl try-reload-or-restart "$unit"
+    fi
+    [ -z "${PGHOST:-}" ] || "$repo/tests/db/pg-cluster.sh" stop "$PGHOST" >/dev/null 2>&1
+    [ -z "${WEB_DIR:-}" ] || "$repo/tests/net/web-servers.sh" stop "$WEB_DIR" >/dev/null 2>&1
+    [ -z "${SSHD_DIR:-}" ] || "$repo/tests/ssh/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1
+    rm -rf "$dir"
+}
+
 # STORY-013 under systemd: its limits go in as a drop-in, the router and the instance reload
 # them, and t/97 runs its load, overload and recovery; no instance may restart meanwhile.
 STORY_013_CONF='[limits]
@@ -524,6 +572,7 @@ main() {
     check_journal "$CB_USER_B" "$B_UID"
     check_channel "$CB_USER_A" "$A_UID"
     check_stories
+    check_story_012
     check_story_013
     check_router_kill9
     check_story_017
