@@ -294,7 +294,8 @@ check_stories() {
 }
 
 # STORY-012 under systemd: t/99's pipeline (SFTP, xml, xpath, HTTPS, PostgreSQL) against the
-# servers started here on this namespace's loopback, through the user's own sandboxed units.
+# servers started here on this namespace's loopback, through the user's own sandboxed units;
+# then STORY-018's four calls in both modes (t/88) on the same servers.
 # t/99 runs as root with the user's effective ids for its calls (CB_TEST_AS_USER); the SFTP
 # key is copied where the user's instance may read it, as a user's own key would be.
 check_story_012() {
@@ -328,6 +329,15 @@ check_story_012() {
             ok "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
         else
             failed "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A"
+            show_head 40
+        fi
+        # STORY-018 on the same servers, as the user itself: process mode included.
+        if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$conf"$'\n' \
+            CB_TEST_SERVERS="$servers" prove "$repo/perl/t/88-story-018-performance.t" >"$OUT" 2>&1 &&
+            ! grep -q 'skipped' "$OUT"; then
+            ok "perl/t/88-story-018-performance.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
+        else
+            failed "perl/t/88-story-018-performance.t under systemd, as $CB_USER_A"
             show_head 40
         fi
         rm -f "$dropin"
