@@ -5,7 +5,11 @@
 #     a channel and relayed by the router), against the same 1000 round trips made directly
 #     with libpq (tests/bench/pq-direct.c); target: at most 1.5 times the direct time.
 #   execute_many of 1000 rows against libpq's own pipeline mode; target: at least half its rate.
-# Prints the times and the ratios; asserts nothing. Usage: tests/bench/bench-db.sh [BUILD_DIR] [N]
+#   The floor of any bridge: test.ping on a channel (one round trip to the instance, the least
+#     a call through another process costs) plus the direct round trip to PostgreSQL.
+# Each time is the median of ROUNDS (default 5) runs taken in turn, so a burst of noise on this
+# shared machine moves one run, not one side. Prints the times and the ratios; asserts nothing.
+# Usage: tests/bench/bench-db.sh [BUILD_DIR] [N]
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,16 +56,31 @@ client call database execute_statement "{\"sql\": \"$insert\", \"params\": [0, \
 
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
+# Seconds for n calls, from the client's calls_per_sec.
 inserts() { # $@: extra bench options
     client bench --connections 1 --pipeline 1 --requests "$n" --module database "$@" \
         --function execute_statement --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
-        field calls_per_sec
+        field calls_per_sec | awk -v n="$n" '{printf "%.6f", n / $1}'
 }
-relay_rps=$(inserts)
-bridge_rps=$(inserts --channel)
-relay_s=$(awk -v r="$relay_rps" -v n="$n" 'BEGIN {printf "%.6f", n / r}')
-bridge_s=$(awk -v r="$bridge_rps" -v n="$n" 'BEGIN {printf "%.6f", n / r}')
-direct_s=$($pin "$dir/pq-direct" "$conninfo" roundtrips "$n" | field seconds)
+pings() { # a session of its own: the inserts' session has its holder's call in flight
+    $pin "$build/cpan-bridge-client" --socket "$CPAN_BRIDGE_SOCKET" bench --channel --connections 1 --pipeline 1 --requests "$n" --module test --function ping |
+        field calls_per_sec | awk -v n="$n" '{printf "%.6f", n / $1}'
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+rounds=${ROUNDS:-5}
+relay_all="" bridge_all="" direct_all="" ping_all=""
+for _ in $(seq "$rounds"); do
+    bridge_all="$bridge_all $(inserts --channel)"
+    direct_all="$direct_all $($pin "$dir/pq-direct" "$conninfo" roundtrips "$n" | field seconds)"
+    relay_all="$relay_all $(inserts)"
+    ping_all="$ping_all $(pings)"
+done
+bridge_s=$(echo "$bridge_all" | median)
+direct_s=$(echo "$direct_all" | median)
+relay_s=$(echo "$relay_all" | median)
+ping_s=$(echo "$ping_all" | median)
+floor_s=$(awk -v a="$ping_s" -v b="$direct_s" 'BEGIN {printf "%.6f", a + b}')
 
 rows=$(python3 -c "import json; print(json.dumps([[i, 'x'] for i in range($n)]))")
 printf '{"sql": "%s", "rows": %s}' "$insert" "$rows" > "$dir/many.json"
@@ -70,12 +89,15 @@ many_rps=$(client bench --channel --connections 1 --pipeline 1 --requests 20 --m
 many_s=$(awk -v r="$many_rps" 'BEGIN {printf "%.6f", 1 / r}')
 pipe_s=$($pin "$dir/pq-direct" "$conninfo" pipeline "$n" | field seconds)
 
-echo "db bench, pinned to CPU 0, $n rows, autocommit, fsync off"
-printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   ratio %.2fx (target <= 1.5), on a channel\n' \
-    "$(awk -v s="$bridge_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$direct_s" 'BEGIN {print s * 1000}')" \
-    "$(awk -v a="$bridge_s" -v b="$direct_s" 'BEGIN {print a / b}')"
-printf '                                    relayed %7.2f ms                     ratio %.2fx\n' \
-    "$(awk -v s="$relay_s" 'BEGIN {print s * 1000}')" "$(awk -v a="$relay_s" -v b="$direct_s" 'BEGIN {print a / b}')"
+ms() { awk -v s="$1" 'BEGIN {printf "%.2f", s * 1000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo "db bench, pinned to CPU 0, $n rows, autocommit, fsync off, medians of $rounds rounds"
+printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   ratio %sx (target <= 1.5), on a channel\n' \
+    "$(ms "$bridge_s")" "$(ms "$direct_s")" "$(ratio "$bridge_s" "$direct_s")"
+printf '                                    relayed %7.2f ms                     ratio %sx\n' \
+    "$(ms "$relay_s")" "$(ratio "$relay_s" "$direct_s")"
+printf '  the floor: test.ping on a channel %7.2f ms + libpq = %.2f ms   ratio %sx; the bridge is %sx its floor\n' \
+    "$(ms "$ping_s")" "$(ms "$floor_s")" "$(ratio "$floor_s" "$direct_s")" "$(ratio "$bridge_s" "$floor_s")"
 printf '  execute_many vs libpq pipeline:   bridge %8.2f ms   libpq %8.2f ms   rate %.2f of libpq (target >= 0.5)\n' \
     "$(awk -v s="$many_s" 'BEGIN {print s * 1000}')" "$(awk -v s="$pipe_s" 'BEGIN {print s * 1000}')" \
     "$(awk -v a="$many_s" -v b="$pipe_s" 'BEGIN {print b / a}')"
