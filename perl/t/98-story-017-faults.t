@@ -2,7 +2,7 @@
 # STORY-017 and the faults of issue 15, each one automated under cpan-bridge-dev:
 # - kill -9 of the router while clients keep calling: their calls wait in the socket the
 #   launcher holds, and none fails;
-# - kill -9 of each family's instance in the middle of a call: that call ends with
+# - kill -9 of each family's instance (all seven) in the middle of a call: that call ends with
 #   E_UNAVAILABLE and outcome_unknown, never a hang, and the next call succeeds;
 # - a committed database write survives the instance's death, an uncommitted one does not;
 # - the socket file removed: the client falls back, and returns when the suite is back;
@@ -22,6 +22,7 @@ use lib "$FindBin::Bin/lib", "$FindBin::Bin/..";
 use CBTestSuite qw(start_suite stop_suite launcher_status instance_pids);
 use CPANBridge;
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX ();
@@ -95,6 +96,16 @@ SKIP: {
 # own retry of idempotent calls (API.md 1.4) would otherwise answer it again after the
 # restart, and this is about what the suite answers for a call its instance died under.
 my $db_file = "$dir/slow.db";
+# A server that takes connections and never says a word: an HTTP or SSH client waits on it.
+my $mute = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16)
+    or die "listen on 127.0.0.1: $!";
+my $mute_port = $mute->sockport;
+# [ family, module, function, params, setup calls... ]; the next call after the kill is the
+# first setup call, which must succeed, or the case's `next` with the code it must get.
+my %next = (
+    # No SFTP session without a server: the instance that came back says there is none.
+    ssh => [ [ sftp => cwd => {} ], 'E_HANDLE' ],
+);
 my @slow = (
     [ core   => test   => sleep   => { ms => 5000 } ],
     [ db     => database => execute_immediate => {
@@ -105,12 +116,21 @@ my @slow = (
     [ xml    => xpath  => count   => { xpath => '//*[count(//*) > 0]' },
       [ xpath => load => { source => '<r>' . ('<i/>' x 20000) . '</r>' } ] ],
     # The slow part of a big workbook is its save: the rows go in first, by the setup.
+    [ net    => http   => get     => { url => "http://127.0.0.1:$mute_port/never", timeout => 60 },
+      [ email_helper => validate_email => { address => 'story017@example.com' } ] ],
+    [ ssh    => sftp   => connect => { hostname => '127.0.0.1', port => $mute_port, username => 'nobody',
+                                       password => 'x', timeout => 60 } ],
     [ office => excel  => save_workbook => {},
       [ excel => create_workbook => { filename => "$dir/big.xlsx" } ],
       [ excel => add_worksheet => { sheet_name => 'S' } ],
       map { my $b0 = $_ * 20000; [ excel => write_rows => { row => $b0,
           rows => [ map { [ $_, "row $_", $_ * 1.5, 'x' x 20 ] } $b0 .. $b0 + 19999 ] } ] } 0 .. 9 ],
 );
+# Whether r is the answer wanted: success, or that error code.
+sub answered {
+    my ($r, $want) = @_;
+    return $want eq 'success' ? $r->{success} : ($r->{error_code} // '') eq $want;
+}
 # Whether the router has a call in flight (system.* is the router's own: it answers at once).
 sub in_flight {
     my $m = CPANBridge->new->call('system', 'metrics', {})->{result} // {};
@@ -119,9 +139,12 @@ sub in_flight {
 for my $case (@slow) {
     my ($family, $module, $function, $params, @setup) = @$case;
     my $b = CPANBridge->new;
+    my ($next, $want) = @{ $next{$family} || [ $setup[0] || [ test => ping => {} ], 'success' ] };
     my @bad = grep { !$_->{success} } map { $b->call(@$_) } @setup ? @setup : ([ test => ping => {} ]);
     ok(!@bad, "$family: the instance runs and the session is set up") or diag explain \@bad;
-    my $setup = $setup[0];
+    # A family with no setup of its own is started by its `next` call.
+    ok(answered($b->call(@$next), $want), "$family: $next->[0].$next->[1] answers $want before the kill")
+        if $next{$family};
     my $token = $b->session_token;
     my $frame = $json->encode({ id => 7, module => $module, function => $function, params => $params,
                                 session => $token });
@@ -142,8 +165,8 @@ for my $case (@slow) {
     ok($r->{outcome_unknown}, '  with outcome_unknown');
     ok(!$r->{retryable}, '  not retryable');
     cmp_ok($r->{seconds} // 99, '<', 30, '  it ended, not hung');
-    my $next = $b->call(@{ $setup || [ test => ping => {} ] });
-    ok($next->{success}, "  the next call to the $family family succeeds") or diag explain $next;
+    my $again = $b->call(@$next);
+    ok(answered($again, $want), "  the next call to the $family family: $want") or diag explain $again;
     $b->call('excel', 'discard_workbook', {}) if $family eq 'office';
 }
 unlink "$dir/big.xlsx", "$dir/small.xlsx";
