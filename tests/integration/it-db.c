@@ -67,7 +67,8 @@ static void start_pg(void)
              user);
 }
 
-static void fixture_start(void)
+/* A cluster, a SQLite directory, and a suite with `extra` before the DSN aliases. */
+static void start_with(const char *extra)
 {
     char config[2048];
 
@@ -75,11 +76,17 @@ static void fixture_start(void)
     snprintf(lite_dir, sizeof lite_dir, "/tmp/cb-it-db-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(lite_dir));
     snprintf(config, sizeof config,
+             "%s"
              "[dsn_aliases]\n"
              "dbi:Oracle:testpg* = %s\n"
              "dbi:Oracle:test* = dbi:SQLite:dbname=%s/story.db\n",
-             have_pg ? pg_dsn : "dbi:Pg:dbname=none", lite_dir);
+             extra, have_pg ? pg_dsn : "dbi:Pg:dbname=none", lite_dir);
     it_suite_start(&it_current, config);
+}
+
+static void fixture_start(void)
+{
+    start_with("");
 }
 
 static void fixture_stop(void)
@@ -825,6 +832,30 @@ static json_t *slow_request(int id, double seconds)
                      "execute_statement", "params", "sql", SLOW_INSERT, "params", seconds);
 }
 
+/* A client with its own session and a connection to the cluster. */
+static struct cb_client *pg_client(void)
+{
+    struct cb_client *c = it_connect(&it_current);
+
+    free(connect_to(c, "dbi:Oracle:testpgdb"));
+    return c;
+}
+
+static void send_request(struct cb_client *c, json_t *req)
+{
+    ck_assert_int_eq(cb_client_send(c, req), 0);
+    json_decref(req);
+}
+
+/* Waits (10 s at most) until backend `pid` is running a statement, or no longer is. */
+static void wait_busy(struct cb_client *c, int64_t pid, int want)
+{
+    for (int tries = 0; tries < 100 && busy(c, pid) != want; tries++) {
+        usleep(100 * 1000);
+    }
+    ck_assert_int_eq(busy(c, pid), want);
+}
+
 /*
  * A client connected to the cluster with SLOW_INSERT prepared (run once, for no time), and
  * its backend's pid. The prepared run comes last: it also sends the CLOSE of the cursors read
@@ -832,9 +863,8 @@ static json_t *slow_request(int id, double seconds)
  */
 static struct cb_client *slow_client(int64_t *ret_pid)
 {
-    struct cb_client *c = it_connect(&it_current);
+    struct cb_client *c = pg_client();
 
-    free(connect_to(c, "dbi:Oracle:testpgdb"));
     run_sql(c, "CREATE TABLE IF NOT EXISTS slow_t (x INTEGER)");
     *ret_pid = scalar(c, "SELECT pg_backend_pid()");
     json_decref(ok(db(c, "execute_statement", "{s:s, s:[f]}", "sql", SLOW_INSERT, "params", 0.0)));
@@ -856,7 +886,7 @@ static int64_t recv_id(struct cb_client *c, bool *ret_ok)
 START_TEST(test_waiting_statement_holds_no_thread)
 {
     struct cb_client *a, *b;
-    json_t *req, *resp = NULL;
+    json_t *resp = NULL;
     int64_t before, a_pid;
     bool fine;
 
@@ -864,18 +894,13 @@ START_TEST(test_waiting_statement_holds_no_thread)
         return;
     }
     a = slow_client(&a_pid);
-    b = it_connect(&it_current);
-    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
 
-    req = slow_request(901, 3.0);
-    ck_assert_int_eq(cb_client_send(a, req), 0);
-    json_decref(req);
+    send_request(a, slow_request(901, 3.0));
     /* The same session's next call waits for the first, and is answered after it. */
-    req = json_pack("{s:i, s:s, s:s, s:{}}", "id", 902, "module", "database", "function", "ping",
-                    "params");
-    ck_assert_int_eq(cb_client_send(a, req), 0);
-    json_decref(req);
+    send_request(a, json_pack("{s:i, s:s, s:s, s:{}}", "id", 902, "module", "database", "function",
+                              "ping", "params"));
 
     ck_assert_int_eq(scalar(b, "SELECT 41 + 1"), 42);
     ck_assert_int_eq(cb_client_recv(a, 0, &resp), -ETIMEDOUT);
@@ -895,29 +920,17 @@ START_TEST(test_waiting_statement_cancelled_when_client_goes_away)
 {
     struct cb_client *a, *b;
     int64_t a_pid, before;
-    json_t *req;
-    int tries;
 
     if (!have_pg) {
         return;
     }
     a = slow_client(&a_pid);
-    b = it_connect(&it_current);
-    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
-    req = slow_request(903, 60.0);
-    ck_assert_int_eq(cb_client_send(a, req), 0);
-    json_decref(req);
-    for (tries = 0; tries < 200 && busy(b, a_pid) == 0; tries++) {
-        usleep(50 * 1000);
-    }
-    ck_assert_int_eq(busy(b, a_pid), 1);
-
+    send_request(a, slow_request(903, 60.0));
+    wait_busy(b, a_pid, 1);
     cb_client_free(a);
-    for (tries = 0; tries < 200 && busy(b, a_pid) > 0; tries++) {
-        usleep(100 * 1000);
-    }
-    ck_assert_int_eq(busy(b, a_pid), 0);
+    wait_busy(b, a_pid, 0);
     ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before);
     cb_client_free(b);
 }
@@ -931,29 +944,19 @@ START_TEST(test_waiting_statement_finishes_at_stop)
 {
     struct cb_client *a, *b;
     int64_t a_pid, before;
-    json_t *req;
     pid_t pid;
     bool fine;
-    int tries;
 
     if (!have_pg) {
         return;
     }
     a = slow_client(&a_pid);
-    b = it_connect(&it_current);
-    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
     cb_client_free(b);
-    req = slow_request(904, 2.0);
-    ck_assert_int_eq(cb_client_send(a, req), 0);
-    json_decref(req);
-
-    b = it_connect(&it_current);
-    free(connect_to(b, "dbi:Oracle:testpgdb"));
-    for (tries = 0; tries < 200 && busy(b, a_pid) == 0; tries++) {
-        usleep(50 * 1000);
-    }
-    ck_assert_int_eq(busy(b, a_pid), 1);
+    send_request(a, slow_request(904, 2.0));
+    b = pg_client();
+    wait_busy(b, a_pid, 1);
     cb_client_free(b);
     pid = it_instance_pid(&it_current, "db");
     ck_assert_int_gt(pid, 0);
@@ -964,8 +967,7 @@ START_TEST(test_waiting_statement_finishes_at_stop)
     ck_assert(it_wait_gone(pid, 10000));
     cb_client_free(a);
 
-    b = it_connect(&it_current);
-    free(connect_to(b, "dbi:Oracle:testpgdb"));
+    b = pg_client();
     ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before + 1);
     cb_client_free(b);
 }
@@ -973,16 +975,7 @@ END_TEST
 
 static void one_worker_start(void)
 {
-    char config[2048];
-
-    start_pg();
-    snprintf(lite_dir, sizeof lite_dir, "/tmp/cb-it-db-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(lite_dir));
-    snprintf(config, sizeof config,
-             "[workers]\nmin_threads = 1\nmax_threads = 1\n"
-             "[dsn_aliases]\ndbi:Oracle:testpg* = %s\n",
-             have_pg ? pg_dsn : "dbi:Pg:dbname=none");
-    it_suite_start(&it_current, config);
+    start_with("[workers]\nmin_threads = 1\nmax_threads = 1\n");
 }
 
 static Suite *db_suite(void)

@@ -105,6 +105,26 @@ journal_entry() {
 json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
 json_number() { grep -o "\"$1\": *[0-9]*" | head -n 1 | sed 's/.*: *//'; }
 
+# prove_check AS USER TEST [NAME=VALUE...]: perl/t/TEST.t against this suite, as USER, or as
+# root for USER (t/99 takes the user's ids itself) when AS is root; skipping it all fails.
+prove_check() {
+    local as_what=$1 user=$2 t=$3 repo
+    shift 3
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local run=(env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" "$@" prove "$repo/perl/t/$t.t")
+    if [ "$as_what" = root ]; then
+        run=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${run[@]}")
+    else
+        run=(as "$user" "${run[@]}")
+    fi
+    if "${run[@]}" >"$OUT" 2>&1 && ! grep -q 'skipped' "$OUT"; then
+        ok "perl/t/$t.t under systemd, as $user: $(grep -o 'Tests=[0-9]*' "$OUT")"
+    else
+        failed "perl/t/$t.t under systemd, as $user"
+        show_head 40
+    fi
+}
+
 # After a failure: the suite's recent journal, so that the log of the run shows why.
 dump_journal() {
     echo "info: last journal lines of the suite's units:"
@@ -280,16 +300,9 @@ check_channel() {
 STORIES="02-story-002-003-modes 04-story-004-counts 60-story-009-015-monitoring
     80-story-008-014-security 96-xml"
 check_stories() {
-    local repo t
-    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local t
     for t in $STORIES; do
-        if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" \
-            prove "$repo/perl/t/$t.t" >"$OUT" 2>&1; then
-            ok "perl/t/$t.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
-        else
-            failed "perl/t/$t.t under systemd, as $CB_USER_A"
-            show_output 25
-        fi
+        prove_check user "$CB_USER_A" "$t"
     done
 }
 
@@ -322,24 +335,11 @@ check_story_012() {
         printf '%s\n' "$conf" >"$dropin"
         systemctl reload cpan-bridge.service
         systemctl try-reload-or-restart "$unit"
-        if env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TMPDIR=/tmp \
-            CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$conf"$'\n' CB_TEST_SERVERS="$servers" \
-            CB_TEST_AS_USER="$CB_USER_A" prove "$repo/perl/t/99-story-012-pipeline.t" >"$OUT" 2>&1 &&
-            ! grep -q 'skipped' "$OUT"; then
-            ok "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
-        else
-            failed "perl/t/99-story-012-pipeline.t under systemd, as $CB_USER_A"
-            show_head 40
-        fi
+        prove_check root "$CB_USER_A" 99-story-012-pipeline CB_TEST_CONFIG="$conf"$'\n' \
+            CB_TEST_SERVERS="$servers" CB_TEST_AS_USER="$CB_USER_A"
         # STORY-018 on the same servers, as the user itself: process mode included.
-        if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$conf"$'\n' \
-            CB_TEST_SERVERS="$servers" prove "$repo/perl/t/88-story-018-performance.t" >"$OUT" 2>&1 &&
-            ! grep -q 'skipped' "$OUT"; then
-            ok "perl/t/88-story-018-performance.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
-        else
-            failed "perl/t/88-story-018-performance.t under systemd, as $CB_USER_A"
-            show_head 40
-        fi
+        prove_check user "$CB_USER_A" 88-story-018-performance CB_TEST_CONFIG="$conf"$'\n' \
+            CB_TEST_SERVERS="$servers"
         rm -f "$dropin"
         systemctl reload cpan-bridge.service
         systemctl try-reload-or-restart "$unit"
@@ -357,18 +357,11 @@ max_connections_per_uid = 16
 max_inflight_per_uid = 12
 '
 check_story_013() {
-    local repo unit=cpan-bridge-core@$A_UID.service n0 dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-013.conf
-    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local unit=cpan-bridge-core@$A_UID.service n0 dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-013.conf
     printf '%s' "$STORY_013_CONF" >"$dropin"
     systemctl reload cpan-bridge.service "$unit"
     n0=$(prop "$unit" NRestarts)
-    if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$STORY_013_CONF" \
-        prove "$repo/perl/t/97-story-013-load.t" >"$OUT" 2>&1 && ! grep -q 'skipped' "$OUT"; then
-        ok "perl/t/97-story-013-load.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
-    else
-        failed "perl/t/97-story-013-load.t under systemd, as $CB_USER_A"
-        show_output 25
-    fi
+    prove_check user "$CB_USER_A" 97-story-013-load CB_TEST_CONFIG="$STORY_013_CONF"
     is "  $unit NRestarts during the load" "$(prop "$unit" NRestarts)" "$n0"
     rm -f "$dropin"
     systemctl reload cpan-bridge.service "$unit"
@@ -420,9 +413,8 @@ frame_stall_timeout_ms = 500
 '
 STORY_017_KILLS="core:1 db:2 crypto:1 xml:1 office:1 net:1 ssh:1"
 check_story_017() {
-    local repo full dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-017.conf k f
+    local full dropin=/etc/cpan-bridge/cpan-bridge.conf.d/60-story-017.conf k f
     local -A n0
-    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     printf '%s' "$STORY_017_CONF" >"$dropin"
     systemctl reload cpan-bridge.service
     ip link set lo up # t/98's mute server, which the net and ssh instances wait on
@@ -434,13 +426,8 @@ check_story_017() {
         f=${k%%:*}
         n0[$f]=$(prop "cpan-bridge-$f@$A_UID.service" NRestarts)
     done
-    if as "$CB_USER_A" env TMPDIR=/tmp CB_TEST_SOCKET="$SOCK" CB_TEST_CONFIG="$STORY_017_CONF" \
-        CB_TEST_FULL_DIR="$full" prove "$repo/perl/t/98-story-017-faults.t" >"$OUT" 2>&1; then
-        ok "perl/t/98-story-017-faults.t under systemd, as $CB_USER_A: $(grep -o 'Tests=[0-9]*' "$OUT")"
-    else
-        failed "perl/t/98-story-017-faults.t under systemd, as $CB_USER_A"
-        show_output 25
-    fi
+    prove_check user "$CB_USER_A" 98-story-017-faults CB_TEST_CONFIG="$STORY_017_CONF" \
+        CB_TEST_FULL_DIR="$full"
     for k in $STORY_017_KILLS; do
         f=${k%%:*}
         is "  cpan-bridge-$f@$A_UID.service NRestarts after its kills" \
