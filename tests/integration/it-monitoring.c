@@ -97,11 +97,17 @@ START_TEST(test_server_p50_agrees_with_client)
             server_avg = json_number_value(json_object_get(entry, "avg_time_ms")) / 1000.0;
         }
     }
-    /* This suite served little else, so its p50 is the sleeps'. */
+    /*
+     * This suite served little else, so its p50 is the sleeps'. The server's time is the
+     * sleep and the handling, the client's that and the way there and back: so the server's
+     * lies between the 5 ms asked for and the client's (1% for the rounding of what it
+     * reports, 5% for a p50 read from latency buckets). How much the way costs depends on
+     * the machine's load, and is not asserted.
+     */
     double server_p50 = number(perf, "performance_metrics", "p50_response_time");
-    ck_assert_msg(server_p50 > client_p50 * 0.9 && server_p50 < client_p50 * 1.1,
+    ck_assert_msg(server_p50 > 0.005 * 0.95 && server_p50 < client_p50 * 1.05,
                   "server p50 %.6f s, client p50 %.6f s", server_p50, client_p50);
-    ck_assert_msg(server_avg > client_avg / 1e6 * 0.9 && server_avg < client_avg / 1e6 * 1.1,
+    ck_assert_msg(server_avg >= 0.005 && server_avg < client_avg / 1e6 * 1.01,
                   "server avg %.6f s, client avg %.6f s", server_avg, client_avg / 1e6);
     json_decref(keep);
     cb_client_free(c);
