@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * database.execute_statement on the loop thread. A prepared statement whose execution is one
- * round trip (the common single INSERT or UPDATE of a batch job) is sent from the loop, and
+ * database.execute_statement and execute_immediate (DBI's do) on the loop thread. A prepared
+ * statement whose execution is one round trip (the common single INSERT or UPDATE of a batch
+ * job) is sent from the loop, and
  * its answer read there when the server's socket has it: no worker thread takes part, which
  * saves the two hand-offs that cost most of such a call. Anything that needs more (a first
  * preparation, a reconnect, an implicit BEGIN, a cursor) takes the worker path, unchanged.
@@ -13,7 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* The statement the call names, if one is already there: nothing is made or prepared here. */
+/* execute_statement's statement, if it is already there: nothing is made or prepared here. */
 static int find_statement(struct cb_call *call,
                           struct cb_handle **ret_h,
                           struct db_stmt **ret_s,
@@ -50,7 +51,31 @@ static void wait_now(void *data)
     da->c->drv->execute_wait(da);
 }
 
-int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
+/* execute_immediate's: the connection's cached statement for the text, its rows all read.
+ * The session's current statement stays what it was, as on the worker path. */
+static int find_cached(struct cb_call *call,
+                       struct cb_handle **ret_h,
+                       struct db_stmt **ret_s,
+                       struct cb_error *err)
+{
+    const char *sql = cb_json_get_string(call->params, "sql", "");
+    struct db_stmt *s;
+    int r;
+
+    r = db_acquire_conn(call, NULL, ret_h, err);
+    if (r < 0) {
+        return r;
+    }
+    s = cb_hashmap_get(((struct db_conn *)(*ret_h)->object)->by_sql, sql);
+    if (!s || s->has_rows) {
+        db_release_conn(call, *ret_h);
+        return -ENOENT;
+    }
+    *ret_s = s;
+    return 0;
+}
+
+static int start(struct cb_call *call, struct cb_async *a, bool immediate)
 {
     json_t *params = json_object_get(call->params, "params");
     struct cb_error err = CB_ERROR_INIT;
@@ -60,7 +85,7 @@ int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
     struct db_conn *c;
     int r;
 
-    r = find_statement(call, &h, &s, &err);
+    r = immediate ? find_cached(call, &h, &s, &err) : find_statement(call, &h, &s, &err);
     cb_error_clear(&err);
     if (r < 0) {
         return 0;
@@ -78,7 +103,12 @@ int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
         r = da ? 0 : -1;
     }
     if (r >= 0) {
-        *da = (struct db_async){ .a = a, .call = call, .h = h, .c = c, .s = s };
+        *da = (struct db_async){ .a = a,
+                                 .call = call,
+                                 .h = h,
+                                 .c = c,
+                                 .s = s,
+                                 .immediate = immediate };
         r = c->drv->execute_start(c, s, params, da) > 0 ? 0 : -1;
     }
     if (r < 0) {
@@ -90,13 +120,26 @@ int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
     return 1;
 }
 
+int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
+{
+    return start(call, a, false);
+}
+
+int db_execute_immediate_start(struct cb_call *call, struct cb_async *a)
+{
+    return start(call, a, true);
+}
+
 void db_async_done(struct db_async *da, int r, struct cb_error *err)
 {
     json_t *result = NULL;
 
     da->io = sd_event_source_disable_unref(da->io);
     r = db_execute_after(da->c, da->s, r, err);
-    if (r >= 0) {
+    if (da->immediate) {
+        /* Its rows, if any, are in memory: no cursor took this path. */
+        r = db_immediate_answer(da->call, da->c, da->s, false, r, &result, err);
+    } else if (r >= 0) {
         result = db_execute_result(da->s);
     }
     db_release_conn(da->call, da->h);

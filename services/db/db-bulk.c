@@ -28,20 +28,18 @@ static void job_done(struct db_conn *c, struct db_stmt *s, bool temporary)
     }
 }
 
-static int immediate(struct cb_call *call, struct db_conn *c, json_t **ret, struct cb_error *err)
+int db_immediate_answer(struct cb_call *call,
+                        struct db_conn *c,
+                        struct db_stmt *s,
+                        bool temporary,
+                        int r,
+                        json_t **ret,
+                        struct cb_error *err)
 {
-    const char *sql = cb_json_get_string(call->params, "sql", "");
     int64_t max_rows = cb_json_get_int(call->params, "max_rows", 10000);
     CB_JSON_AUTO *rows = NULL;
-    struct db_stmt *s;
-    bool temporary, more = false;
-    int r;
+    bool more = false;
 
-    s = job_statement(c, sql, &temporary);
-    if (!s) {
-        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
-    }
-    r = db_execute(c, s, json_object_get(call->params, "params"), err);
     if (r >= 0 && s->columns) {
         r = db_fetch_rows(c, s, db_format_is_hash(call->params), CB_MAX(max_rows, 1), &rows, &more,
                           err);
@@ -63,6 +61,21 @@ static int immediate(struct cb_call *call, struct db_conn *c, json_t **ret, stru
     }
     job_done(c, s, temporary);
     return r;
+}
+
+static int immediate(struct cb_call *call, struct db_conn *c, json_t **ret, struct cb_error *err)
+{
+    const char *sql = cb_json_get_string(call->params, "sql", "");
+    struct db_stmt *s;
+    bool temporary;
+    int r;
+
+    s = job_statement(c, sql, &temporary);
+    if (!s) {
+        return cb_error_set(err, CB_E_INTERNAL, "out of memory");
+    }
+    r = db_execute(c, s, json_object_get(call->params, "params"), err);
+    return db_immediate_answer(call, c, s, temporary, r, ret, err);
 }
 
 int db_execute_immediate(struct cb_call *call, json_t **ret, struct cb_error *err)

@@ -55,6 +55,7 @@ static const struct cb_handler db_handlers[] = {
 /* A prepared statement's execution is one round trip: the loop waits for it, not a thread. */
 static const struct cb_starter db_starters[] = {
     { "database", "execute_statement", db_execute_statement_start },
+    { "database", "execute_immediate", db_execute_immediate_start },
 };
 
 const struct cb_family db_family = {

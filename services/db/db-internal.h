@@ -180,6 +180,7 @@ struct db_async {
     struct cb_handle *h;
     struct db_conn *c;
     struct db_stmt *s;
+    bool immediate;      /* execute_immediate: answered with the rows, as the worker does */
     sd_event_source *io; /* the driver's wait for the server */
     void *drv;           /* the driver's own state of the execution */
 };
@@ -289,9 +290,21 @@ int db_statement_for_sql(struct db_conn *c,
                          struct db_stmt **ret,
                          struct cb_error *err);
 
+/* db-bulk.c */
+/* execute_immediate's answer once its statement s ran with r: its rows (up to max_rows), the
+ * count and the type; a temporary s ends. */
+int db_immediate_answer(struct cb_call *call,
+                        struct db_conn *c,
+                        struct db_stmt *s,
+                        bool temporary,
+                        int r,
+                        json_t **ret,
+                        struct cb_error *err);
+
 /* db-async.c */
-/* database.execute_statement's start (struct cb_starter). */
+/* The starts of database.execute_statement and execute_immediate (struct cb_starter). */
 int db_execute_statement_start(struct cb_call *call, struct cb_async *a);
+int db_execute_immediate_start(struct cb_call *call, struct cb_async *a);
 /* The driver's execution has ended with r (err when it failed): answers the call. */
 void db_async_done(struct db_async *da, int r, struct cb_error *err);
 

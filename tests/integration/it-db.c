@@ -826,10 +826,13 @@ END_TEST
  */
 #define SLOW_INSERT "INSERT INTO slow_t SELECT 1 FROM pg_sleep(?)"
 
-static json_t *slow_request(int id, double seconds)
+/* Both functions that may wait in the loop: execute_statement, and execute_immediate (do). */
+static const char *const waiting_functions[] = { "execute_statement", "execute_immediate" };
+
+static json_t *slow_request(int id, int i, double seconds)
 {
     return json_pack("{s:i, s:s, s:s, s:{s:s, s:[f]}}", "id", id, "module", "database", "function",
-                     "execute_statement", "params", "sql", SLOW_INSERT, "params", seconds);
+                     waiting_functions[i], "params", "sql", SLOW_INSERT, "params", seconds);
 }
 
 /* A client with its own session and a connection to the cluster. */
@@ -897,7 +900,7 @@ START_TEST(test_waiting_statement_holds_no_thread)
     b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
 
-    send_request(a, slow_request(901, 3.0));
+    send_request(a, slow_request(901, _i, 3.0));
     /* The same session's next call waits for the first, and is answered after it. */
     send_request(a, json_pack("{s:i, s:s, s:s, s:{}}", "id", 902, "module", "database", "function",
                               "ping", "params"));
@@ -927,7 +930,7 @@ START_TEST(test_waiting_statement_cancelled_when_client_goes_away)
     a = slow_client(&a_pid);
     b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
-    send_request(a, slow_request(903, 60.0));
+    send_request(a, slow_request(903, _i, 60.0));
     wait_busy(b, a_pid, 1);
     cb_client_free(a);
     wait_busy(b, a_pid, 0);
@@ -954,7 +957,7 @@ START_TEST(test_waiting_statement_finishes_at_stop)
     b = pg_client();
     before = scalar(b, "SELECT count(*) FROM slow_t");
     cb_client_free(b);
-    send_request(a, slow_request(904, 2.0));
+    send_request(a, slow_request(904, _i, 2.0));
     b = pg_client();
     wait_busy(b, a_pid, 1);
     cb_client_free(b);
@@ -970,6 +973,42 @@ START_TEST(test_waiting_statement_finishes_at_stop)
     b = pg_client();
     ck_assert_int_eq(scalar(b, "SELECT count(*) FROM slow_t"), before + 1);
     cb_client_free(b);
+}
+END_TEST
+
+/* execute_immediate answered from the loop gives what the worker gives: INSERT ... RETURNING
+ * has its rows, once the statement is cached and prepared (the second call) as the first. */
+START_TEST(test_immediate_returning_from_the_loop)
+{
+    struct cb_client *c;
+    json_t *first = NULL;
+
+    if (!have_pg) {
+        return;
+    }
+    c = pg_client();
+    run_sql(c, "CREATE TABLE IF NOT EXISTS ret_t (x INTEGER)");
+    for (int i = 1; i <= 3; i++) {
+        json_t *r = ok(db(c, "execute_immediate", "{s:s, s:[i], s:s}", "sql",
+                          "INSERT INTO ret_t (x) VALUES (?) RETURNING x * 10 AS y", "params", i,
+                          "format", "array"));
+        json_t *res = json_object_get(r, "result");
+
+        ck_assert_int_eq(result_int(r, "rows_affected"), 1);
+        ck_assert_str_eq(result_str(r, "statement_type"), "insert");
+        ck_assert_int_eq(json_integer_value(json_array_get(
+                                 json_array_get(json_object_get(res, "rows"), 0), 0)),
+                         10 * i);
+        if (first) {
+            ck_assert(json_equal(json_object_get(res, "column_info"),
+                                 json_object_get(json_object_get(first, "result"), "column_info")));
+            json_decref(r);
+        } else {
+            first = r;
+        }
+    }
+    json_decref(first);
+    cb_client_free(c);
 }
 END_TEST
 
@@ -1007,9 +1046,10 @@ static Suite *db_suite(void)
     tc = tcase_create("begun on the loop");
     tcase_add_unchecked_fixture(tc, one_worker_start, fixture_stop);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_waiting_statement_holds_no_thread);
-    tcase_add_test(tc, test_waiting_statement_cancelled_when_client_goes_away);
-    tcase_add_test(tc, test_waiting_statement_finishes_at_stop);
+    tcase_add_loop_test(tc, test_waiting_statement_holds_no_thread, 0, 2);
+    tcase_add_loop_test(tc, test_waiting_statement_cancelled_when_client_goes_away, 0, 2);
+    tcase_add_loop_test(tc, test_waiting_statement_finishes_at_stop, 0, 2);
+    tcase_add_test(tc, test_immediate_returning_from_the_loop);
     suite_add_tcase(s, tc);
     return s;
 }
