@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Database benchmark (one run, pinned to CPU 0, against a throwaway PostgreSQL cluster):
 #   1000 prepared INSERTs through the bridge, one call at a time (C client, no pipelining, on
-#     a channel and relayed by the router), against the same 1000 round trips made directly
+#     a channel and relayed by the router; and as execute_immediate, DBI's do), against the same 1000 round trips made directly
 #     with libpq (tests/bench/pq-direct.c); target: at most 1.5 times the direct time.
 #   execute_many of 1000 rows against libpq's own pipeline mode; target: at least half its rate.
 #   The floor of any bridge: test.ping on a channel (one round trip to the instance, the least
@@ -57,9 +57,11 @@ client call database execute_statement "{\"sql\": \"$insert\", \"params\": [0, \
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # Seconds for n calls, from the client's calls_per_sec.
-inserts() { # $@: extra bench options
+inserts() { # $@: extra bench options (the function: execute_statement unless given)
+    local fn=execute_statement
+    [ "${1:-}" = --do ] && fn=execute_immediate && shift
     client bench --connections 1 --pipeline 1 --requests "$n" --module database "$@" \
-        --function execute_statement --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
+        --function "$fn" --params "{\"sql\": \"$insert\", \"params\": [1, \"x\"]}" |
         field calls_per_sec | awk -v n="$n" '{printf "%.6f", n / $1}'
 }
 pings() { # a session of its own: the inserts' session has its holder's call in flight
@@ -69,9 +71,10 @@ pings() { # a session of its own: the inserts' session has its holder's call in 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 rounds=${ROUNDS:-5}
-relay_all="" bridge_all="" direct_all="" ping_all=""
+relay_all="" bridge_all="" direct_all="" ping_all="" do_all=""
 for _ in $(seq "$rounds"); do
     bridge_all="$bridge_all $(inserts --channel)"
+    do_all="$do_all $(inserts --do --channel)"
     direct_all="$direct_all $($pin "$dir/pq-direct" "$conninfo" roundtrips "$n" | field seconds)"
     relay_all="$relay_all $(inserts)"
     ping_all="$ping_all $(pings)"
@@ -80,6 +83,7 @@ bridge_s=$(echo "$bridge_all" | median)
 direct_s=$(echo "$direct_all" | median)
 relay_s=$(echo "$relay_all" | median)
 ping_s=$(echo "$ping_all" | median)
+do_s=$(echo "$do_all" | median)
 floor_s=$(awk -v a="$ping_s" -v b="$direct_s" 'BEGIN {printf "%.6f", a + b}')
 
 rows=$(python3 -c "import json; print(json.dumps([[i, 'x'] for i in range($n)]))")
@@ -96,6 +100,8 @@ printf '  prepared inserts, one call each:  bridge %8.2f ms   libpq %8.2f ms   r
     "$(ms "$bridge_s")" "$(ms "$direct_s")" "$(ratio "$bridge_s" "$direct_s")"
 printf '                                    relayed %7.2f ms                     ratio %sx\n' \
     "$(ms "$relay_s")" "$(ratio "$relay_s" "$direct_s")"
+printf '                                    do      %7.2f ms                     ratio %sx (execute_immediate, on a channel)\n' \
+    "$(ms "$do_s")" "$(ratio "$do_s" "$direct_s")"
 printf '  the floor: test.ping on a channel %7.2f ms + libpq = %.2f ms   ratio %sx; the bridge is %sx its floor\n' \
     "$(ms "$ping_s")" "$(ms "$floor_s")" "$(ratio "$floor_s" "$direct_s")" "$(ratio "$bridge_s" "$floor_s")"
 printf '  execute_many vs libpq pipeline:   bridge %8.2f ms   libpq %8.2f ms   rate %.2f of libpq (target >= 0.5)\n' \
