@@ -51,39 +51,22 @@ static cb_start_fn find_start(const struct cb_family *family,
     return NULL;
 }
 
-/* The handler of module.function; false when the catalogue knows no such function. */
-static bool handler_of(const struct cb_family *family,
-                       const char *module,
-                       const char *function,
-                       const struct cb_handler **ret)
+enum cb_family_way cb_family_way(const struct cb_family *family,
+                                 const char *module,
+                                 const char *function)
 {
+    const struct cb_handler *h;
     const struct cb_module *m;
     const struct cb_function *f;
 
     if (cb_catalogue_resolve(module, function, &m, &f, NULL) < 0) {
-        return false;
+        return CB_WAY_INLINE; /* answered with an error at once, whichever thread does it */
     }
-    *ret = find_handler(family, m, f);
-    return true;
-}
-
-bool cb_family_runs_inline(const struct cb_family *family, const char *module, const char *function)
-{
-    const struct cb_handler *h;
-
-    if (!handler_of(family, module, function, &h)) {
-        return true; /* answered with an error at once, whichever thread does it */
+    h = find_handler(family, m, f);
+    if (!h || h->runs_inline) {
+        return CB_WAY_INLINE;
     }
-    return !h || h->runs_inline;
-}
-
-bool cb_family_starts(const struct cb_family *family, const char *module, const char *function)
-{
-    const struct cb_module *m;
-    const struct cb_function *f;
-
-    return family->n_starters > 0 && cb_catalogue_resolve(module, function, &m, &f, NULL) >= 0 &&
-           find_start(family, m, f);
+    return find_start(family, m, f) ? CB_WAY_START : CB_WAY_WORKER;
 }
 
 /* One-shot mode answers the stateless system functions itself; the router does otherwise. */
@@ -232,7 +215,8 @@ json_t *cb_family_dispatch(const struct cb_family *family,
     json_t *result = NULL;
     int r;
 
-    r = check_call(call, req, &err);
+    r = call->checked ? 0 : check_call(call, req, &err);
+    call->checked = false;
     if (r >= 0) {
         r = run_call(family, call, &result, &err);
     }
@@ -255,13 +239,12 @@ int cb_family_start(const struct cb_family *family,
         *ret_response = cb_family_answer(call, req, r, NULL, &err);
         return 0;
     }
-    /* Only a family's own daemon-mode functions have a start (cb_family_starts). */
+    /* Only a family's own daemon-mode functions have a start (cb_family_way). */
     start = call->process_mode ? NULL : find_start(family, call->module, call->function);
     if (start && start(call, a) > 0) {
         return 1;
     }
-    json_decref(call->params);
-    call->params = NULL;
+    call->checked = true; /* the worker runs it on these params */
     return 0;
 }
 

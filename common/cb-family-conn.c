@@ -213,7 +213,6 @@ void cb_async_finish(struct cb_async *a, int r, json_t *result, struct cb_error 
     if (a->starting) {
         /* Its start could not wait after all: job_start answers once the start returns. */
         j->response = cb_family_answer(&j->call, &j->req, r, result, err);
-        a->finished_early = true;
         return;
     }
     if (a->prev) {
@@ -244,7 +243,7 @@ static bool job_start(struct job *j)
     started = cb_family_start(srv->family, &j->call, &j->req, &j->async, &resp);
     cb_log_set_context(NULL);
     j->async.starting = false;
-    if (started && j->async.finished_early) {
+    if (started && j->response) { /* finished by its start */
         cb_work_queue_unhold(j->call.session->queue);
         job_done(j);
         return true;
@@ -358,19 +357,20 @@ int cb_conn_submit(struct conn *c, struct job *j)
     if (c->channel && !j->end_session) {
         c->inflight++;
     }
-    if (s->inflight == 1 && !j->end_session && j->req.frame_len <= INLINE_MAX_FRAME &&
-        cb_family_runs_inline(srv->family, j->req.module, j->req.function)) {
-        /* Nothing of this session is queued, the handler never blocks and the payload is
-         * small: answering here saves two thread hand-offs, most of a cheap call's cost. */
-        job_work(j);
-        job_done(j);
-        return 0;
-    }
-    /* The same, for a handler that waits on a descriptor in the loop instead of a thread. */
-    if (s->inflight == 1 && !j->end_session && j->req.frame_len <= INLINE_MAX_FRAME &&
-        cb_family_starts(srv->family, j->req.module, j->req.function) &&
-        cb_work_queue_hold(s->queue) && job_start(j)) {
-        return 0;
+    /* Nothing of this session is queued and the payload is small: a handler that never blocks
+     * answers here, and one that waits on a descriptor waits in the loop. Either saves two
+     * thread hand-offs, most of a cheap call's cost. */
+    if (s->inflight == 1 && !j->end_session && j->req.frame_len <= INLINE_MAX_FRAME) {
+        enum cb_family_way way = cb_family_way(srv->family, j->req.module, j->req.function);
+
+        if (way == CB_WAY_INLINE) {
+            job_work(j);
+            job_done(j);
+            return 0;
+        }
+        if (way == CB_WAY_START && cb_work_queue_hold(s->queue) && job_start(j)) {
+            return 0;
+        }
     }
     if (c->channel && !j->end_session) {
         cb_channel_arm_deadline(j);

@@ -82,8 +82,7 @@ struct cb_async {
     struct cb_async *prev, *next; /* the server's started calls */
     void (*stop)(void *data);
     void *stop_data;
-    bool starting;       /* inside the handler's start */
-    bool finished_early; /* finished by its start: the job's response is set */
+    bool starting; /* inside the handler's start: a finish then only sets the response */
 };
 
 struct job {

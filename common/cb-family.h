@@ -36,7 +36,8 @@ struct cb_call {
     bool end_of_data;            /* set by a handler: the answer gets end_of_data (API.md 1.1) */
     bool screen;                 /* inspect content here: a channel, with no router before us */
     bool refused;                /* set by dispatch: refused before any handler ran */
-    bool found;                  /* set by dispatch: inspection found what `finding` says */
+    bool checked; /* set by a declined cb_family_start: params are checked, dispatch runs it */
+    bool found;   /* set by dispatch: inspection found what `finding` says */
     struct cb_screen_finding finding;
 };
 
@@ -106,7 +107,7 @@ json_t *cb_family_dispatch(const struct cb_family *family,
 /*
  * The checks of cb_family_dispatch, then the handler's start. Returns 1 once started; 0 with
  * *ret_response set when the checks answered the call; 0 with it NULL when the handler
- * declined, and the call must be dispatched on a worker.
+ * declined, and the call must be dispatched on a worker, which then does not check it again.
  */
 int cb_family_start(const struct cb_family *family,
                     struct cb_call *call,
@@ -119,12 +120,15 @@ json_t *cb_family_answer(struct cb_call *call,
                          int r,
                          json_t *result,
                          struct cb_error *err);
-/* Whether module.function (names or aliases) has a handler with a start. */
-bool cb_family_starts(const struct cb_family *family, const char *module, const char *function);
-/* Whether module.function (names or aliases) has a handler that may run on the loop thread. */
-bool cb_family_runs_inline(const struct cb_family *family,
-                           const char *module,
-                           const char *function);
+/* Where a call of module.function (names or aliases) runs in daemon mode. */
+enum cb_family_way {
+    CB_WAY_WORKER, /* on its session's worker */
+    CB_WAY_INLINE, /* on the loop thread, at once (or refused there: no such function) */
+    CB_WAY_START,  /* begun on the loop thread by its start, when the start can */
+};
+enum cb_family_way cb_family_way(const struct cb_family *family,
+                                 const char *module,
+                                 const char *function);
 
 /* The umask of the caller's session (its session_env), 022 when it sent none: files made for
  * a caller get the mode its own process would have given them. */

@@ -75,11 +75,24 @@ static int find_cached(struct cb_call *call,
     return 0;
 }
 
+/* Whether s may run from the loop: prepared, and with no BEGIN to send first (AutoCommit off
+ * outside a transaction), no values of the wrong count, and a driver that can. */
+static bool may_start(struct db_conn *c, struct db_stmt *s, json_t *params)
+{
+    struct cb_error err = CB_ERROR_INIT;
+    bool ok = c->drv->execute_start && s->prepared &&
+              (c->autocommit || c->drv->in_transaction(c)) &&
+              db_execute_before(c, s, params, &err) >= 0;
+
+    cb_error_clear(&err); /* a wrong count of values: the worker path says so */
+    return ok;
+}
+
 static int start(struct cb_call *call, struct cb_async *a, bool immediate)
 {
     json_t *params = json_object_get(call->params, "params");
     struct cb_error err = CB_ERROR_INIT;
-    struct db_async *da = NULL;
+    struct db_async *da;
     struct cb_handle *h;
     struct db_stmt *s;
     struct db_conn *c;
@@ -91,33 +104,22 @@ static int start(struct cb_call *call, struct cb_async *a, bool immediate)
         return 0;
     }
     c = h->object;
-    /* An AutoCommit-off connection outside a transaction needs its BEGIN first: a round trip. */
-    r = c->drv->execute_start && s->prepared && (c->autocommit || c->drv->in_transaction(c)) ? 0
-                                                                                             : -1;
-    if (r >= 0) {
-        r = db_execute_before(c, s, params, &err);
-        cb_error_clear(&err); /* a wrong count of values: the worker path says so */
-    }
-    if (r >= 0) {
-        da = calloc(1, sizeof *da);
-        r = da ? 0 : -1;
-    }
-    if (r >= 0) {
+    da = may_start(c, s, params) ? calloc(1, sizeof *da) : NULL;
+    if (da) {
         *da = (struct db_async){ .a = a,
                                  .call = call,
                                  .h = h,
                                  .c = c,
                                  .s = s,
                                  .immediate = immediate };
-        r = c->drv->execute_start(c, s, params, da) > 0 ? 0 : -1;
+        cb_async_on_stop(a, wait_now, da);
+        if (c->drv->execute_start(c, s, params, da) > 0) {
+            return 1;
+        }
     }
-    if (r < 0) {
-        free(da);
-        db_release_conn(call, h);
-        return 0;
-    }
-    cb_async_on_stop(a, wait_now, da);
-    return 1;
+    free(da);
+    db_release_conn(call, h);
+    return 0;
 }
 
 int db_execute_statement_start(struct cb_call *call, struct cb_async *a)
@@ -134,7 +136,6 @@ void db_async_done(struct db_async *da, int r, struct cb_error *err)
 {
     json_t *result = NULL;
 
-    da->io = sd_event_source_disable_unref(da->io);
     r = db_execute_after(da->c, da->s, r, err);
     if (da->immediate) {
         /* Its rows, if any, are in memory: no cursor took this path. */

@@ -86,7 +86,7 @@ int pq_execute_start(struct db_conn *c, struct db_stmt *s, json_t *params, struc
     int flushed;
 
     if (!ps || ps->use_cursor || !pq_is_prepared(c, s) || pq_housekeeping_waits(c) ||
-        json_array_size(params) != (size_t)s->param_count || pq_dropped_while_idle(pg)) {
+        pq_dropped_while_idle(pg)) {
         return 0;
     }
     pa = calloc(1, sizeof *pa);
